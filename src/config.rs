@@ -1,0 +1,78 @@
+//! Configuration: every flag is also an environment variable, and `--help` explains each.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "watchtrail",
+    version,
+    about = "A local emulator of Amazon CloudWatch, CloudWatch Logs, EventBridge and CloudTrail"
+)]
+pub struct Config {
+    /// TCP port to serve every service on.
+    #[arg(long, env = "WATCHTRAIL_PORT", default_value_t = 4566)]
+    pub port: u16,
+
+    /// Address to bind. The Docker image uses 0.0.0.0 so that other containers can reach it.
+    #[arg(long, env = "WATCHTRAIL_BIND", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+
+    /// Directory of the persistent database. Only one watchtrail process may use it at a time.
+    #[arg(long, env = "WATCHTRAIL_DATA_DIR", default_value = ".watchtrail")]
+    pub data_dir: PathBuf,
+
+    /// Keep nothing: use a throwaway in-memory database instead of --data-dir.
+    #[arg(long, env = "WATCHTRAIL_EPHEMERAL", default_value_t = false)]
+    pub ephemeral: bool,
+
+    /// Region for requests whose signature names none (unsigned requests).
+    #[arg(long, env = "WATCHTRAIL_DEFAULT_REGION", default_value = "us-east-1")]
+    pub default_region: String,
+
+    /// Account id for access keys that are neither 12-digit ids nor listed in the credentials file.
+    #[arg(long, env = "WATCHTRAIL_ACCOUNT_ID", default_value = "000000000000")]
+    pub account_id: String,
+
+    /// AWS-style credentials file: profiles with aws_access_key_id, aws_secret_access_key and
+    /// optionally account_id and user_name. Needed to enforce signatures for keys other than test/test.
+    #[arg(long, env = "WATCHTRAIL_CREDENTIALS_FILE")]
+    pub credentials_file: Option<PathBuf>,
+
+    /// Verify SigV4 signatures and answer AWS's signature errors (off: signatures identify the caller but are not checked).
+    #[arg(long, env = "WATCHTRAIL_ENFORCE_SIGNATURES", default_value_t = false)]
+    pub enforce_signatures: bool,
+
+    /// Log filter, e.g. `info`, `debug`, `watchtrail=trace`.
+    #[arg(long, env = "WATCHTRAIL_LOG", default_value = "info")]
+    pub log_level: String,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Serve (the default).
+    Serve,
+}
+
+impl Config {
+    /// A configuration for tests and embedding: ephemeral store, ephemeral port.
+    pub fn ephemeral() -> Self {
+        Config {
+            port: 0,
+            bind: IpAddr::from([127, 0, 0, 1]),
+            data_dir: PathBuf::from(".watchtrail"),
+            ephemeral: true,
+            default_region: "us-east-1".into(),
+            account_id: "000000000000".into(),
+            credentials_file: None,
+            enforce_signatures: false,
+            log_level: "warn".into(),
+            command: None,
+        }
+    }
+}

@@ -1,0 +1,334 @@
+//! One AWS request, end to end: detect → identify → decode → validate → handle → encode.
+//!
+//! This is the only place that sees both the wire and the services. Every failure on the way,
+//! whatever raised it, becomes one [`WireError`] and is encoded in the request's protocol; so a
+//! client always gets AWS's error shape, never a bare 500.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use tracing::Instrument;
+
+use crate::auth::{sigv4, SigV4Error};
+use crate::context::RequestContext;
+use crate::protocol::detect::{detect, RequestSignals};
+use crate::protocol::{self, model, validate, Encoded, Protocol, ServiceId, WireError};
+use crate::server::AppState;
+
+/// Largest request body accepted (after decompression), whatever the operation.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// PutMetricData's documented payload limit.
+const PUT_METRIC_DATA_MAX_BYTES: usize = 1024 * 1024;
+
+pub struct RawRequest {
+    pub method: Method,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub remote: SocketAddr,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: Vec<(&'static str, HeaderValue)>,
+    pub body: Vec<u8>,
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+pub async fn handle(state: &AppState, request: RawRequest) -> Reply {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let started = Instant::now();
+    let span = tracing::debug_span!(
+        "request",
+        request_id = %request_id,
+        service = tracing::field::Empty,
+        operation = tracing::field::Empty,
+        protocol = tracing::field::Empty,
+        account = tracing::field::Empty,
+    );
+    let (service, protocol, encoded, operation) = process(state, &request, &request_id)
+        .instrument(span.clone())
+        .await;
+    let status = encoded.status;
+    let _entered = span.enter();
+    let latency_us = started.elapsed().as_micros();
+    if status >= 500 {
+        tracing::warn!(
+            service = service.name(),
+            operation,
+            status,
+            latency_us,
+            "request failed"
+        );
+    } else {
+        tracing::debug!(
+            service = service.name(),
+            operation,
+            protocol = protocol.name(),
+            status,
+            latency_us,
+            "request"
+        );
+    }
+    into_reply(encoded, &request_id)
+}
+
+fn into_reply(encoded: Encoded, request_id: &str) -> Reply {
+    let mut headers = Vec::with_capacity(encoded.headers.len() + 2);
+    headers.push((
+        "content-type",
+        HeaderValue::from_static(encoded.content_type),
+    ));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        headers.push(("x-amzn-requestid", v));
+    }
+    for (name, value) in encoded.headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.push((name, v));
+        }
+    }
+    Reply {
+        status: StatusCode::from_u16(encoded.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        headers,
+        body: encoded.body,
+    }
+}
+
+/// Returns (service, protocol, response, operation name) for logging.
+async fn process(
+    state: &AppState,
+    request: &RawRequest,
+    request_id: &str,
+) -> (ServiceId, Protocol, Encoded, String) {
+    let signing = sigv4::SigningInput {
+        method: request.method.as_str(),
+        path: &request.path,
+        query: request.query.as_deref(),
+        headers: &request.headers,
+        body: &request.body,
+    };
+    let signature = sigv4::parse(&signing);
+
+    let body = match decompress(&request.headers, &request.body) {
+        Ok(body) => body,
+        Err(e) => {
+            let service = signature
+                .as_ref()
+                .ok()
+                .and_then(|s| s.as_ref())
+                .and_then(|s| ServiceId::from_signing_name(&s.scope.service))
+                .unwrap_or(ServiceId::CloudWatch);
+            let protocol = guess_protocol(&request.headers, service);
+            let wire = e.to_wire(service, protocol);
+            return (
+                service,
+                protocol,
+                protocol::encode_error(service, protocol, &wire, request_id),
+                String::new(),
+            );
+        }
+    };
+
+    let signals = RequestSignals {
+        method: request.method.as_str(),
+        path: &request.path,
+        query: request.query.as_deref(),
+        target: header(&request.headers, "x-amz-target"),
+        content_type: header(&request.headers, "content-type"),
+        smithy_protocol: header(&request.headers, "smithy-protocol"),
+        signing_service: signature
+            .as_ref()
+            .ok()
+            .and_then(|s| s.as_ref())
+            .map(|s| s.scope.service.as_str()),
+        body: &body,
+    };
+    let detected = match detect(&signals) {
+        Ok(d) => d,
+        Err(e) => {
+            let wire = e.error.to_wire(e.service, e.protocol);
+            return (
+                e.service,
+                e.protocol,
+                protocol::encode_error(e.service, e.protocol, &wire, request_id),
+                String::new(),
+            );
+        }
+    };
+    let service = detected.service;
+    let protocol = detected.protocol;
+    let operation = detected.operation.clone();
+    let span = tracing::Span::current();
+    span.record("service", service.name());
+    span.record("operation", operation.as_str());
+    span.record("protocol", protocol.name());
+
+    let fail = |wire: WireError| {
+        (
+            service,
+            protocol,
+            protocol::encode_error(service, protocol, &wire, request_id),
+            operation.clone(),
+        )
+    };
+
+    // Identity.
+    let signature = match signature {
+        Ok(s) => s,
+        Err(e) if state.config.enforce_signatures => return fail(sigv4_error(&e, protocol)),
+        Err(_) => None,
+    };
+    if state.config.enforce_signatures {
+        if let Err(e) = enforce(state, &signing, signature.as_ref()) {
+            return fail(sigv4_error(&e, protocol));
+        }
+    }
+    let identity = state.credentials.identify(signature.as_ref());
+    let region = identity
+        .signed_region
+        .clone()
+        .unwrap_or_else(|| state.config.default_region.clone());
+    span.record("account", identity.account_id.as_str());
+
+    // Decode and validate.
+    if operation == "PutMetricData" && request.body.len() > PUT_METRIC_DATA_MAX_BYTES {
+        return fail(
+            WireError::client(
+                "RequestEntityTooLarge",
+                "Request size exceeded 1048576 bytes",
+            )
+            .with_status(413),
+        );
+    }
+    let model = model::model(service);
+    let Some(op) = model.operation(&operation) else {
+        return fail(
+            protocol::DecodeError::UnknownOperation(operation.clone()).to_wire(service, protocol),
+        );
+    };
+    let document = match protocol::decode(
+        service,
+        protocol,
+        &operation,
+        &body,
+        detected.query_pairs.as_deref(),
+    ) {
+        Ok(d) => d,
+        Err(e) => return fail(e.to_wire(service, protocol)),
+    };
+    if let Some(input) = op.input {
+        let violations = validate::validate(service, model, input, &document);
+        if !violations.is_empty() {
+            return fail(validate::to_wire(service, &violations));
+        }
+    }
+
+    let ctx = RequestContext {
+        request_id: request_id.to_string(),
+        account_id: identity.account_id.clone(),
+        identity,
+        region,
+        now_ms: state.clock.now_ms(),
+        source_ip: source_ip(&request.headers, request.remote),
+        user_agent: header(&request.headers, "user-agent")
+            .unwrap_or_default()
+            .to_string(),
+    };
+    let Some(call) = state.services.call(service, &ctx, &operation, document) else {
+        return fail(
+            protocol::DecodeError::UnknownOperation(operation.clone()).to_wire(service, protocol),
+        );
+    };
+    match call.await {
+        Ok(output) => {
+            let encoded =
+                protocol::encode_output(service, protocol, &operation, &output, request_id);
+            (service, protocol, encoded, operation)
+        }
+        Err(e) if e.is_internal() => {
+            tracing::error!(error = %e, service = service.name(), operation, "internal error");
+            fail(WireError::internal(service))
+        }
+        Err(e) => fail(WireError::from_model(
+            service,
+            e.error_shape(),
+            e.to_string(),
+        )),
+    }
+}
+
+fn enforce(
+    state: &AppState,
+    signing: &sigv4::SigningInput<'_>,
+    signature: Option<&sigv4::SignatureInfo>,
+) -> Result<(), SigV4Error> {
+    let signature = signature.ok_or(SigV4Error::MissingAuthenticationToken)?;
+    let secret = state
+        .credentials
+        .secret_for(&signature.scope.access_key_id)
+        .ok_or(SigV4Error::UnknownAccessKey)?;
+    let now = std::time::UNIX_EPOCH
+        + std::time::Duration::from_millis(u64::try_from(state.clock.now_ms()).unwrap_or_default());
+    sigv4::verify(signature, signing, secret, now)
+}
+
+fn sigv4_error(e: &SigV4Error, protocol: Protocol) -> WireError {
+    let json = protocol.is_json_family();
+    WireError::client(e.code(json), e.to_string()).with_status(e.http_status_for(json))
+}
+
+fn guess_protocol(headers: &HeaderMap, service: ServiceId) -> Protocol {
+    if header(headers, "smithy-protocol").is_some() {
+        Protocol::Cbor
+    } else if header(headers, "x-amz-target").is_some() {
+        if service == ServiceId::CloudWatch {
+            Protocol::Json10
+        } else {
+            Protocol::Json11
+        }
+    } else {
+        Protocol::Query
+    }
+}
+
+/// The caller's address: the first `X-Forwarded-For` hop when a proxy put one there.
+fn source_ip(headers: &HeaderMap, remote: SocketAddr) -> String {
+    header(headers, "x-forwarded-for")
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| remote.ip().to_string())
+}
+
+/// Undoes `Content-Encoding: gzip` (the models mark PutMetricData for request compression).
+fn decompress(headers: &HeaderMap, body: &Bytes) -> Result<Bytes, protocol::DecodeError> {
+    match header(headers, "content-encoding").map(str::trim) {
+        None | Some("") | Some("identity") => Ok(body.clone()),
+        Some(encoding) if encoding.eq_ignore_ascii_case("gzip") => {
+            let mut out = Vec::with_capacity(body.len() * 4);
+            let decoder = flate2::read::GzDecoder::new(body.as_ref());
+            let read = decoder
+                .take(MAX_BODY_BYTES as u64 + 1)
+                .read_to_end(&mut out)
+                .map_err(|e| {
+                    protocol::DecodeError::Malformed(format!(
+                        "The gzip-compressed request body could not be decompressed: {e}"
+                    ))
+                })?;
+            if read > MAX_BODY_BYTES {
+                return Err(protocol::DecodeError::TooLarge);
+            }
+            Ok(Bytes::from(out))
+        }
+        Some(other) => Err(protocol::DecodeError::Malformed(format!(
+            "Unsupported Content-Encoding: {other}"
+        ))),
+    }
+}

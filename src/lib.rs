@@ -1,0 +1,104 @@
+//! watchtrail: a local emulator of Amazon CloudWatch, CloudWatch Logs, EventBridge and
+//! CloudTrail that AWS clients talk to as if it were AWS.
+//!
+//! A tour, in the order a request meets the modules:
+//!
+//! - [`server`]: the axum host; emulator endpoints (`/_watchtrail/...`) and one fallback that
+//!   hands AWS requests to [`dispatch`].
+//! - [`dispatch`]: detect → identify → decode → validate → handle → encode, the only module
+//!   that sees both the wire and the services.
+//! - [`protocol`]: the AWS protocols (query/XML, awsJson, RPC v2 CBOR) driven by the embedded
+//!   service models, validation from the models, and AWS's error bodies.
+//! - [`auth`]: SigV4 parsing and verification; identity and account from the access key.
+//! - [`services`]: one folder per service with its handlers, engines and SQL.
+//! - [`store`]: the SQLite database, its group-commit writer and the migrations.
+//! - [`clock`], [`context`], [`config`]: time, per-request facts, settings.
+//!
+//! [`serve`] is what `main` and the integration tests both start.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod context;
+pub mod dispatch;
+pub mod protocol;
+pub mod server;
+pub mod services;
+pub mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::auth::{Credentials, CredentialsError};
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::store::{Db, Location, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A started server: its address and the handle to wait for its end.
+pub struct Running {
+    pub local_addr: SocketAddr,
+    pub state: server::AppState,
+}
+
+/// Opens the store and builds the application state.
+pub async fn build(
+    config: Config,
+    clock: SharedClock,
+) -> Result<(server::AppState, store::writer::WriterTask), StartError> {
+    let location = if config.ephemeral {
+        Location::Ephemeral
+    } else {
+        Location::Directory(config.data_dir.clone())
+    };
+    let (db, writer) = Db::open(&location).await?;
+    let credentials = match &config.credentials_file {
+        Some(path) => Credentials::load(path, &config.account_id)?,
+        None => Credentials::new(&config.account_id),
+    };
+    let services = services::Services {
+        cloudwatch: services::cloudwatch::CloudWatch::new(db.clone()),
+        sts: services::sts::Sts,
+    };
+    let state = Arc::new(server::Inner {
+        config,
+        db,
+        services,
+        credentials,
+        clock,
+    });
+    Ok((state, writer))
+}
+
+/// Serves on `listener` until `shutdown` resolves, then drains in-flight requests and waits
+/// until every acknowledged write is committed.
+pub async fn serve(
+    listener: TcpListener,
+    config: Config,
+    clock: SharedClock,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let (state, writer) = build(config, clock).await?;
+    let app = server::router(state.clone());
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    state.db.close();
+    let _ = writer.await;
+    Ok(())
+}

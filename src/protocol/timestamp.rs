@@ -1,0 +1,69 @@
+//! Timestamps on the wire: ISO 8601 in query and XML, epoch seconds in JSON, CBOR tag 1.
+//!
+//! Documents carry timestamps as epoch seconds (`f64`, millisecond precision is what every
+//! service here stores), so only the edges convert.
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+
+/// Parses the timestamp forms clients send: ISO 8601 with or without offset or fraction, or
+/// epoch seconds as text.
+pub fn parse(text: &str) -> Option<f64> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<f64>() {
+        return seconds.is_finite().then_some(seconds);
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.timestamp_millis() as f64 / 1000.0);
+    }
+    // ISO 8601 without an offset is UTC; clients also send a bare date.
+    let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.fZ"))
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y%m%dT%H%M%SZ"))
+        .or_else(|_| {
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
+        })
+        .ok()?;
+    Some(Utc.from_utc_datetime(&naive).timestamp_millis() as f64 / 1000.0)
+}
+
+/// ISO 8601 in UTC with milliseconds, as AWS query responses write it (`2024-01-02T03:04:05.678Z`).
+pub fn format_iso8601(epoch_seconds: f64) -> String {
+    let millis = (epoch_seconds * 1000.0).round() as i64;
+    match Utc.timestamp_millis_opt(millis).single() {
+        Some(t) => t.to_rfc3339_opts(SecondsFormat::Millis, true),
+        None => "1970-01-01T00:00:00.000Z".to_string(),
+    }
+}
+
+/// Epoch milliseconds of a document timestamp.
+pub fn to_millis(epoch_seconds: f64) -> i64 {
+    (epoch_seconds * 1000.0).round() as i64
+}
+
+pub fn from_millis(millis: i64) -> f64 {
+    millis as f64 / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_forms_clients_send() {
+        assert_eq!(parse("2024-01-02T03:04:05Z"), Some(1_704_164_645.0));
+        assert_eq!(parse("2024-01-02T03:04:05.250Z"), Some(1_704_164_645.25));
+        assert_eq!(parse("2024-01-02T04:04:05+01:00"), Some(1_704_164_645.0));
+        assert_eq!(parse("2024-01-02T03:04:05"), Some(1_704_164_645.0));
+        assert_eq!(parse("1704164645"), Some(1_704_164_645.0));
+        assert_eq!(parse("2024-01-02"), Some(1_704_153_600.0));
+        assert_eq!(parse("yesterday"), None);
+        assert_eq!(parse("NaN"), None);
+    }
+
+    #[test]
+    fn formats_with_milliseconds() {
+        assert_eq!(format_iso8601(1_704_164_645.25), "2024-01-02T03:04:05.250Z");
+        assert_eq!(format_iso8601(0.0), "1970-01-01T00:00:00.000Z");
+    }
+}

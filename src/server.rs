@@ -1,0 +1,109 @@
+//! The HTTP host: axum serves the emulator's own endpoints and hands every other request to
+//! [`crate::dispatch`]. Every AWS protocol posts to `/` (or the CBOR path), so AWS requests go
+//! through one fallback route rather than a route table.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::json;
+
+use crate::auth::Credentials;
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::dispatch::{self, RawRequest, MAX_BODY_BYTES};
+use crate::services::Services;
+use crate::store::Db;
+
+pub struct Inner {
+    pub config: Config,
+    pub db: Db,
+    pub services: Services,
+    pub credentials: Credentials,
+    pub clock: SharedClock,
+}
+
+pub type AppState = Arc<Inner>;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/_watchtrail/health", get(health))
+        .route("/_watchtrail/reset", post(reset))
+        .route("/moto-api/reset", post(reset))
+        .fallback(aws)
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .with_state(state)
+}
+
+async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    let services: serde_json::Map<String, serde_json::Value> = state
+        .services
+        .status()
+        .into_iter()
+        .map(|(s, status)| (s.name().to_string(), json!(status)))
+        .collect();
+    axum::Json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "services": services,
+    }))
+}
+
+async fn reset(State(state): State<AppState>) -> Response {
+    match state.db.wipe().await {
+        Ok(()) => {
+            state.services.after_reset();
+            axum::Json(json!({"reset": true})).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reset failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                axum::Json(json!({"reset": false})),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn aws(
+    State(state): State<AppState>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(_) => {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request body is larger than the emulator accepts",
+            )
+                .into_response();
+        }
+    };
+    let raw = RawRequest {
+        method: parts.method,
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().map(str::to_string),
+        headers: parts.headers,
+        body,
+        remote,
+    };
+    let reply = dispatch::handle(&state, raw).await;
+    let mut response = Response::new(Body::from(reply.body));
+    *response.status_mut() = reply.status;
+    let headers = response.headers_mut();
+    for (name, value) in reply.headers {
+        headers.insert(name, value);
+    }
+    headers
+        .entry("server")
+        .or_insert(HeaderValue::from_static("watchtrail"));
+    response
+}

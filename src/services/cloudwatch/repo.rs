@@ -1,0 +1,344 @@
+//! CloudWatch's SQL, and the ingest batcher that shapes writes for it.
+//!
+//! PutMetricData calls do not write rows themselves: they hand their points to one batcher
+//! task, which merges everything queued since its last commit into one write — one chunk row
+//! per (series, hour) — and answers every caller once that write is committed. Series ids are
+//! cached in memory so the hot path does not look them up.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use sqlx::{Row, SqliteConnection};
+use tokio::sync::{mpsc, oneshot};
+
+use super::chunk::{self, StoredPoint};
+use super::types::Dimension;
+use crate::store::{Db, StoreError};
+
+const HOUR_MS: i64 = 3_600_000;
+/// `last_put_ms` is refreshed at most this often per series: ListMetrics' RecentlyActive
+/// looks three hours back, so minute precision is plenty.
+const LAST_PUT_REFRESH_MS: i64 = 60_000;
+/// Rows per multi-row INSERT (4 parameters each), under SQLite's parameter limit.
+const ROWS_PER_INSERT: usize = 2_000;
+
+/// Identifies a metric: account, region, namespace, name and its (sorted) dimensions.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SeriesKey {
+    pub account_id: String,
+    pub region: String,
+    pub namespace: String,
+    pub metric_name: String,
+    /// Canonical JSON of the dimensions sorted by name.
+    pub dimensions: String,
+}
+
+impl SeriesKey {
+    pub fn new(
+        account_id: &str,
+        region: &str,
+        namespace: &str,
+        metric_name: &str,
+        dimensions: &[Dimension],
+    ) -> Self {
+        SeriesKey {
+            account_id: account_id.to_string(),
+            region: region.to_string(),
+            namespace: namespace.to_string(),
+            metric_name: metric_name.to_string(),
+            dimensions: canonical_dimensions(dimensions),
+        }
+    }
+}
+
+pub fn canonical_dimensions(dimensions: &[Dimension]) -> String {
+    let mut pairs: Vec<(&str, &str)> = dimensions
+        .iter()
+        .map(|d| (d.name.as_str(), d.value.as_str()))
+        .collect();
+    pairs.sort();
+    serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".to_string())
+}
+
+pub fn parse_dimensions(text: &str) -> Vec<Dimension> {
+    serde_json::from_str::<Vec<(String, String)>>(text)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, value)| Dimension { name, value })
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy)]
+struct CachedSeries {
+    id: i64,
+    last_put_ms: i64,
+}
+
+type SeriesCache = Arc<Mutex<HashMap<SeriesKey, CachedSeries>>>;
+
+struct IngestRequest {
+    points: Vec<(SeriesKey, StoredPoint)>,
+    now_ms: i64,
+    reply: oneshot::Sender<Result<(), StoreError>>,
+}
+
+#[derive(Clone)]
+pub struct MetricsRepo {
+    db: Db,
+    cache: SeriesCache,
+    ingest: mpsc::Sender<IngestRequest>,
+}
+
+/// A stored series, as ListMetrics reports it.
+#[derive(Debug, Clone)]
+pub struct SeriesRow {
+    pub id: i64,
+    pub namespace: String,
+    pub metric_name: String,
+    pub dimensions: String,
+}
+
+impl MetricsRepo {
+    pub fn new(db: Db) -> Self {
+        let cache: SeriesCache = Arc::default();
+        let (ingest, rx) = mpsc::channel(4096);
+        tokio::spawn(run_batcher(db.clone(), cache.clone(), rx));
+        MetricsRepo { db, cache, ingest }
+    }
+
+    pub fn clear_cache(&self) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.clear();
+        }
+    }
+
+    /// Stores points; resolves once they are committed.
+    pub async fn put(
+        &self,
+        points: Vec<(SeriesKey, StoredPoint)>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let (reply, done) = oneshot::channel();
+        self.ingest
+            .send(IngestRequest {
+                points,
+                now_ms,
+                reply,
+            })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        done.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// The series with exactly this key, if any datapoint was ever put to it.
+    pub async fn find_series(&self, key: &SeriesKey) -> Result<Option<i64>, StoreError> {
+        if let Some(found) = self.cache.lock().ok().and_then(|c| c.get(key).copied()) {
+            return Ok(Some(found.id));
+        }
+        let row = sqlx::query(
+            "SELECT id FROM metric_series WHERE account_id = ? AND region = ? AND namespace = ? \
+             AND metric_name = ? AND dimensions = ?",
+        )
+        .bind(&key.account_id)
+        .bind(&key.region)
+        .bind(&key.namespace)
+        .bind(&key.metric_name)
+        .bind(&key.dimensions)
+        .fetch_optional(self.db.reader())
+        .await?;
+        Ok(row.map(|r| r.get::<i64, _>(0)))
+    }
+
+    /// Decodes the points of a series with `start_ms <= timestamp < end_ms`.
+    pub async fn points(
+        &self,
+        series_id: i64,
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Vec<StoredPoint>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT data FROM metric_chunks WHERE series_id = ? AND hour BETWEEN ? AND ?",
+        )
+        .bind(series_id)
+        .bind(start_ms.div_euclid(HOUR_MS))
+        .bind((end_ms - 1).div_euclid(HOUR_MS))
+        .fetch_all(self.db.reader())
+        .await?;
+        let mut out = Vec::new();
+        for row in rows {
+            let data: &[u8] = row.get(0);
+            chunk::decode(data, |t| t >= start_ms && t < end_ms, &mut out).ok_or_else(|| {
+                StoreError::Corrupt(format!("metric chunk of series {series_id}"))
+            })?;
+        }
+        Ok(out)
+    }
+
+    /// Series of an account and region in id order after `after_id`, optionally narrowed.
+    pub async fn list_series(
+        &self,
+        account_id: &str,
+        region: &str,
+        namespace: Option<&str>,
+        metric_name: Option<&str>,
+        active_since_ms: Option<i64>,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<SeriesRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, namespace, metric_name, dimensions FROM metric_series \
+             WHERE account_id = ?1 AND region = ?2 AND id > ?3 \
+             AND (?4 IS NULL OR namespace = ?4) AND (?5 IS NULL OR metric_name = ?5) \
+             AND (?6 IS NULL OR last_put_ms >= ?6) ORDER BY id LIMIT ?7",
+        )
+        .bind(account_id)
+        .bind(region)
+        .bind(after_id)
+        .bind(namespace)
+        .bind(metric_name)
+        .bind(active_since_ms)
+        .bind(limit)
+        .fetch_all(self.db.reader())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| SeriesRow {
+                id: r.get(0),
+                namespace: r.get(1),
+                metric_name: r.get(2),
+                dimensions: r.get(3),
+            })
+            .collect())
+    }
+}
+
+async fn run_batcher(db: Db, cache: SeriesCache, mut rx: mpsc::Receiver<IngestRequest>) {
+    let mut batch = Vec::with_capacity(256);
+    while rx.recv_many(&mut batch, 1024).await > 0 {
+        let requests: Vec<IngestRequest> = std::mem::take(&mut batch);
+        let mut replies = Vec::with_capacity(requests.len());
+        let mut points = Vec::new();
+        let mut now_ms = i64::MIN;
+        for r in requests {
+            now_ms = now_ms.max(r.now_ms);
+            points.extend(r.points);
+            replies.push(r.reply);
+        }
+        let outcome = write_points(&db, &cache, points, now_ms).await;
+        for reply in replies {
+            let answer = match &outcome {
+                Ok(()) => Ok(()),
+                Err(e) => Err(StoreError::Corrupt(format!("metric write failed: {e}"))),
+            };
+            let _ = reply.send(answer);
+        }
+    }
+}
+
+/// Groups points into chunks per (series, hour) and writes them in one job.
+async fn write_points(
+    db: &Db,
+    cache: &SeriesCache,
+    points: Vec<(SeriesKey, StoredPoint)>,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    // Which series need a row (new) or a fresher last_put_ms.
+    let mut known: HashMap<SeriesKey, CachedSeries> = HashMap::new();
+    {
+        let cache = cache.lock().map_err(|_| StoreError::Closed)?;
+        for (key, _) in &points {
+            if let Some(c) = cache.get(key) {
+                known.insert(key.clone(), *c);
+            }
+        }
+    }
+    let mut groups: HashMap<(SeriesKey, i64), Vec<u8>> = HashMap::new();
+    let mut counts: HashMap<(SeriesKey, i64), i64> = HashMap::new();
+    for (key, point) in &points {
+        let slot = (key.clone(), point.timestamp_ms.div_euclid(HOUR_MS));
+        chunk::encode_into(groups.entry(slot.clone()).or_default(), point);
+        *counts.entry(slot).or_default() += 1;
+    }
+    let touched: Vec<SeriesKey> = {
+        let mut seen: Vec<SeriesKey> = groups.keys().map(|(k, _)| k.clone()).collect();
+        seen.sort_by(|a, b| {
+            a.dimensions
+                .cmp(&b.dimensions)
+                .then(a.metric_name.cmp(&b.metric_name))
+        });
+        seen.dedup();
+        seen
+    };
+    let to_upsert: Vec<SeriesKey> = touched
+        .into_iter()
+        .filter(|k| {
+            known
+                .get(k)
+                .is_none_or(|c| now_ms - c.last_put_ms >= LAST_PUT_REFRESH_MS)
+        })
+        .collect();
+    let chunks: Vec<(SeriesKey, i64, i64, Vec<u8>)> = groups
+        .into_iter()
+        .map(|((key, hour), data)| {
+            let n = counts
+                .get(&(key.clone(), hour))
+                .copied()
+                .unwrap_or_default();
+            (key, hour, n, data)
+        })
+        .collect();
+    let known_ids: HashMap<SeriesKey, i64> = known.iter().map(|(k, c)| (k.clone(), c.id)).collect();
+
+    let resolved = db
+        .write(move |conn: &mut SqliteConnection| {
+            Box::pin(async move {
+                let mut ids = known_ids;
+                let mut refreshed = Vec::with_capacity(to_upsert.len());
+                for key in &to_upsert {
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO metric_series (account_id, region, namespace, metric_name, dimensions, last_put_ms) \
+                         VALUES (?, ?, ?, ?, ?, ?) \
+                         ON CONFLICT (account_id, region, namespace, metric_name, dimensions) \
+                         DO UPDATE SET last_put_ms = max(last_put_ms, excluded.last_put_ms) RETURNING id",
+                    )
+                    .bind(&key.account_id)
+                    .bind(&key.region)
+                    .bind(&key.namespace)
+                    .bind(&key.metric_name)
+                    .bind(&key.dimensions)
+                    .bind(now_ms)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    ids.insert(key.clone(), id);
+                    refreshed.push((key.clone(), id));
+                }
+                for group in chunks.chunks(ROWS_PER_INSERT) {
+                    let mut sql = String::from("INSERT INTO metric_chunks (series_id, hour, points, data) VALUES ");
+                    for i in 0..group.len() {
+                        sql.push_str(if i == 0 { "(?, ?, ?, ?)" } else { ", (?, ?, ?, ?)" });
+                    }
+                    let mut query = sqlx::query(&sql);
+                    for (key, hour, n, data) in group {
+                        let id = ids.get(key).copied().unwrap_or_default();
+                        query = query.bind(id).bind(*hour).bind(*n).bind(data.as_slice());
+                    }
+                    query.execute(&mut *conn).await?;
+                }
+                Ok(refreshed)
+            })
+        })
+        .await?;
+
+    if let Ok(mut cache) = cache.lock() {
+        for (key, id) in resolved {
+            cache.insert(
+                key,
+                CachedSeries {
+                    id,
+                    last_put_ms: now_ms,
+                },
+            );
+        }
+    }
+    Ok(())
+}
