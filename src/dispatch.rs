@@ -279,9 +279,14 @@ fn enforce(
     sigv4::verify(signature, signing, secret, now)
 }
 
+/// JSON and CBOR bodies carry the JSON-protocol name of the error; the query code (which a
+/// query-compatible service also sends in `x-amzn-query-error`) is the query-protocol name.
 fn sigv4_error(e: &SigV4Error, protocol: Protocol) -> WireError {
     let json = protocol.is_json_family();
-    WireError::client(e.code(json), e.to_string()).with_status(e.http_status_for(json))
+    let mut wire =
+        WireError::client(e.code(json), e.to_string()).with_status(e.http_status_for(json));
+    wire.code = e.code(false).to_string();
+    wire
 }
 
 fn guess_protocol(headers: &HeaderMap, service: ServiceId) -> Protocol {

@@ -725,6 +725,23 @@ mod tests {
             let request = input(case.method, case.path, case.query, &headers, case.body);
             let err = check(&request, SECRET, at(EXAMPLE_TIME)).unwrap_err();
             assert!(is_mismatch(&err), "{}: {err:?}", case.name);
+            // The right signature over another body: a declared x-amz-content-sha256 must not
+            // vouch for a body it is not the digest of.
+            let authorization =
+                format!("{SCOPE}SignedHeaders={signed_headers}, Signature={signature}");
+            headers.insert(
+                "authorization",
+                HeaderValue::from_str(&authorization).unwrap(),
+            );
+            let request = input(
+                case.method,
+                case.path,
+                case.query,
+                &headers,
+                b"Param1=value2",
+            );
+            let err = check(&request, SECRET, at(EXAMPLE_TIME)).unwrap_err();
+            assert!(is_mismatch(&err), "{}: {err:?}", case.name);
         }
     }
 

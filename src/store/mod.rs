@@ -107,8 +107,15 @@ impl Db {
             .pragma("cache_size", "-32768")
             .disable_statement_logging();
 
-        let mut write_conn = options.clone().connect().await?;
-        sqlx::migrate!("./migrations").run(&mut write_conn).await?;
+        // Migrations run through a one-connection pool: `Migrator::run` on a bare connection
+        // makes the whole start-up future lose `Send` (a known sqlx limitation).
+        let migration_pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations").run(&migration_pool).await?;
+        migration_pool.close().await;
+        let write_conn = options.clone().connect().await?;
 
         let read = SqlitePoolOptions::new()
             .max_connections(4)

@@ -71,45 +71,47 @@ pub enum Sample {
     Values { values: Vec<f64>, counts: Vec<f64> },
 }
 
-/// Why a statistic name was refused.
+/// Why a statistic name was refused. The texts are reasons to append to an
+/// `InvalidParameterValue` message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum StatisticError {
+    /// Not one of the five names of the `Statistic` enumeration.
     #[error("the value must be in the set [SampleCount, Average, Sum, Minimum, Maximum]")]
     NotAStatistic,
+    /// No extended statistic syntax matches.
     #[error(
-        "expected an extended statistic such as p99, p99.9, tm99, \
-         TM(10%:90%), WM(:95%), TC(150:1000), TS(80%:), PR(:300) or IQM"
+        "expected an extended statistic such as p99, p99.9, tm99, TM(10%:90%), WM(:95%), \
+         TC(150:1000), TS(80%:), PR(:300) or IQM"
     )]
     Unrecognised,
-    #[error(
-        "a percentile must be between p0.0 and p100 with at \
-         most two decimal places"
-    )]
+    /// A `p` form outside 0..=100 or with more than two decimal places.
+    #[error("a percentile must be between p0.0 and p100 with at most two decimal places")]
     InvalidPercentile,
+    /// A boundary that is not a plain non-negative decimal number.
     #[error(
-        "a boundary must be a non-negative decimal number \
-         with at most 18 digits before and 10 digits after the decimal point"
+        "a boundary must be a non-negative decimal number with at most 18 digits before and 10 \
+         digits after the decimal point"
     )]
     InvalidNumber,
+    /// A percentage boundary above 100.
     #[error("a percentage must be between 0% and 100%")]
     PercentOutOfRange,
+    /// A range that cannot select anything, such as `TM(90%:10%)` or `tm0`.
     #[error("the lower boundary must be below the upper boundary")]
     EmptyRange,
-    #[error(
-        "both boundaries must be percentages or both must be \
-         absolute values"
-    )]
+    /// One side a percentage and the other an absolute value.
+    #[error("both boundaries must be percentages or both must be absolute values")]
     MixedBoundaries,
+    /// `TM(:)` and the like.
     #[error("a range needs at least one boundary")]
     NoBoundary,
-    #[error(
-        "percentile rank takes absolute values, such as \
-         PR(:300), not percentages"
-    )]
+    /// `PR(...)` with a percentage boundary.
+    #[error("percentile rank takes absolute values, such as PR(:300), not percentages")]
     PercentileRankPercentage,
+    /// `TM99`, `tm(10%:90%)`, `P99`: the documented letter case is not followed.
     #[error(
-        "lower-case letters are only for a single number \
-         (tm99) and upper-case letters only for a range (TM(10%:90%))"
+        "lower-case letters are only for a single number (tm99) and upper-case letters only for \
+         a range (TM(10%:90%))"
     )]
     WrongCase,
 }
@@ -300,11 +302,11 @@ pub enum ExtendedStatistic {
     InterquartileMean,
 }
 
-/// The four statistics that share the `tm99` / `TM(...)` syntax, by their two spellings.
 /// Spelling of a trimmed-family statistic: lower-case short form, upper-case range form, and the
 /// variant it builds.
 type TrimmedSpelling = (&'static str, &'static str, fn(Bounds) -> ExtendedStatistic);
 
+/// The four statistics that share the `tm99` / `TM(...)` syntax.
 const TRIMMED_FAMILY: [TrimmedSpelling; 4] = [
     ("tm", "TM", ExtendedStatistic::TrimmedMean),
     ("wm", "WM", ExtendedStatistic::WinsorizedMean),
@@ -910,7 +912,7 @@ mod tests {
         }
         assert_eq!(
             StatisticError::NotAStatistic.to_string(),
-            "must be a value in the set [SampleCount, Average, Sum, Minimum, Maximum]"
+            "the value must be in the set [SampleCount, Average, Sum, Minimum, Maximum]"
         );
     }
 
