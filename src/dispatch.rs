@@ -17,6 +17,7 @@ use crate::context::RequestContext;
 use crate::protocol::detect::{detect, RequestSignals};
 use crate::protocol::{self, model, validate, Encoded, Protocol, ServiceId, WireError};
 use crate::server::AppState;
+use crate::services::ApiCall;
 
 /// Largest request body accepted (after decompression), whatever the operation.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -196,40 +197,6 @@ async fn process(
         .clone()
         .unwrap_or_else(|| state.config.default_region.clone());
     span.record("account", identity.account_id.as_str());
-
-    // Decode and validate.
-    if operation == "PutMetricData" && request.body.len() > PUT_METRIC_DATA_MAX_BYTES {
-        return fail(
-            WireError::client(
-                "RequestEntityTooLarge",
-                "Request size exceeded 1048576 bytes",
-            )
-            .with_status(413),
-        );
-    }
-    let model = model::model(service);
-    let Some(op) = model.operation(&operation) else {
-        return fail(
-            protocol::DecodeError::UnknownOperation(operation.clone()).to_wire(service, protocol),
-        );
-    };
-    let document = match protocol::decode(
-        service,
-        protocol,
-        &operation,
-        &body,
-        detected.query_pairs.as_deref(),
-    ) {
-        Ok(d) => d,
-        Err(e) => return fail(e.to_wire(service, protocol)),
-    };
-    if let Some(input) = op.input {
-        let violations = validate::validate(service, model, input, &document);
-        if !violations.is_empty() {
-            return fail(validate::to_wire(service, &violations));
-        }
-    }
-
     let ctx = RequestContext {
         request_id: request_id.to_string(),
         account_id: identity.account_id.clone(),
@@ -241,22 +208,76 @@ async fn process(
             .unwrap_or_default()
             .to_string(),
     };
-    let Some(call) = state.services.call(service, &ctx, &operation, document) else {
-        return fail(
-            protocol::DecodeError::UnknownOperation(operation.clone()).to_wire(service, protocol),
-        );
+
+    let mut input_document = None;
+    let outcome = execute(state, &ctx, &detected, request, &body, &mut input_document).await;
+    let encoded = match &outcome {
+        Ok(output) => protocol::encode_output(service, protocol, &operation, output, request_id),
+        Err(wire) => protocol::encode_error(service, protocol, wire, request_id),
     };
-    match call.await {
-        Ok(output) => {
-            let encoded =
-                protocol::encode_output(service, protocol, &operation, &output, request_id);
-            (service, protocol, encoded, operation)
+    state.services.record_call(ApiCall {
+        ctx,
+        service,
+        operation: operation.clone(),
+        request: input_document,
+        outcome: outcome.map_err(|e| (e.code, e.message)),
+    });
+    (service, protocol, encoded, operation)
+}
+
+/// Decode, validate and run the handler; the decoded input is left in `input_document` for
+/// the journal.
+async fn execute(
+    state: &AppState,
+    ctx: &RequestContext,
+    detected: &crate::protocol::detect::Detected,
+    request: &RawRequest,
+    body: &[u8],
+    input_document: &mut Option<serde_json::Value>,
+) -> Result<serde_json::Value, WireError> {
+    let (service, protocol, operation) = (
+        detected.service,
+        detected.protocol,
+        detected.operation.as_str(),
+    );
+    if operation == "PutMetricData" && request.body.len() > PUT_METRIC_DATA_MAX_BYTES {
+        return Err(WireError::client(
+            "RequestEntityTooLarge",
+            "Request size exceeded 1048576 bytes",
+        )
+        .with_status(413));
+    }
+    let model = model::model(service);
+    let unknown = || {
+        protocol::DecodeError::UnknownOperation(operation.to_string()).to_wire(service, protocol)
+    };
+    let op = model.operation(operation).ok_or_else(unknown)?;
+    let document = protocol::decode(
+        service,
+        protocol,
+        operation,
+        body,
+        detected.query_pairs.as_deref(),
+    )
+    .map_err(|e| e.to_wire(service, protocol))?;
+    *input_document = Some(document.clone());
+    if let Some(input) = op.input {
+        let violations = validate::validate(service, model, input, &document);
+        if !violations.is_empty() {
+            return Err(validate::to_wire(service, &violations));
         }
+    }
+    let call = state
+        .services
+        .call(service, ctx, operation, document)
+        .ok_or_else(unknown)?;
+    match call.await {
+        Ok(output) => Ok(output),
         Err(e) if e.is_internal() => {
             tracing::error!(error = %e, service = service.name(), operation, "internal error");
-            fail(WireError::internal(service))
+            Err(WireError::internal(service))
         }
-        Err(e) => fail(WireError::from_model(
+        Err(e) => Err(WireError::from_model(
             service,
             e.error_shape(),
             e.to_string(),

@@ -5,7 +5,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn spawn(data_dir: &std::path::Path, port: u16) -> Child {
@@ -36,7 +40,10 @@ async fn call(port: u16, op: &str, body: String) -> (u16, serde_json::Value) {
     let resp = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{port}/"))
         .header("content-type", "application/x-amz-json-1.0")
-        .header("x-amz-target", format!("GraniteServiceVersion20100801.{op}"))
+        .header(
+            "x-amz-target",
+            format!("GraniteServiceVersion20100801.{op}"),
+        )
         .body(body)
         .send()
         .await
@@ -74,7 +81,10 @@ async fn acknowledged_writes_survive_kill_9_and_a_second_instance_is_refused() {
     let second = spawn(dir.path(), free_port()).wait_with_output().unwrap();
     assert!(!second.status.success());
     let stderr = String::from_utf8_lossy(&second.stderr);
-    assert!(stderr.contains("in use by another watchtrail process"), "{stderr}");
+    assert!(
+        stderr.contains("in use by another watchtrail process"),
+        "{stderr}"
+    );
 
     server.kill().unwrap(); // SIGKILL: no graceful shutdown
     server.wait().unwrap();
@@ -100,5 +110,8 @@ async fn acknowledged_writes_survive_kill_9_and_a_second_instance_is_refused() {
 }
 
 fn chrono_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }

@@ -54,6 +54,18 @@ impl AwsError for InputError {
     }
 }
 
+/// One API call as it happened, for the CloudTrail journal: who, what, and how it ended.
+#[derive(Debug)]
+pub struct ApiCall {
+    pub ctx: RequestContext,
+    pub service: ServiceId,
+    pub operation: String,
+    /// The decoded input, when the body could be decoded.
+    pub request: Option<Value>,
+    /// The output document, or the error code and message the caller received.
+    pub outcome: Result<Value, (String, String)>,
+}
+
 /// All services, built once at start-up.
 pub struct Services {
     pub cloudwatch: cloudwatch::CloudWatch,
@@ -76,6 +88,9 @@ impl Services {
             ServiceId::Logs | ServiceId::Events | ServiceId::CloudTrail => None,
         }
     }
+
+    /// Hands a finished call to the journal. Must not block the request path.
+    pub fn record_call(&self, _call: ApiCall) {}
 
     /// Drops in-memory state that mirrors the database, after the database was wiped.
     pub fn after_reset(&self) {
