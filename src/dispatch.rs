@@ -21,6 +21,8 @@ use crate::services::ApiCall;
 
 /// Largest request body accepted (after decompression), whatever the operation.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// Operations whose request payload is not copied into the journal.
+const BULK_OPERATIONS: [&str; 3] = ["PutMetricData", "PutLogEvents", "PutEvents"];
 /// PutMetricData's documented payload limit.
 const PUT_METRIC_DATA_MAX_BYTES: usize = 1024 * 1024;
 
@@ -260,7 +262,11 @@ async fn execute(
         detected.query_pairs.as_deref(),
     )
     .map_err(|e| e.to_wire(service, protocol))?;
-    *input_document = Some(document.clone());
+    // Bulk data calls are journaled without their payload (as CloudTrail omits it), which also
+    // spares the hot path a copy of the whole request.
+    if !BULK_OPERATIONS.contains(&operation) {
+        *input_document = Some(document.clone());
+    }
     if let Some(input) = op.input {
         let violations = validate::validate(service, model, input, &document);
         if !violations.is_empty() {

@@ -1,6 +1,8 @@
 //! CloudWatch metrics through the AWS SDK for Rust (RPC v2 CBOR) and raw query and JSON
 //! requests, asserting the statistics CloudWatch would compute over known data.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use aws_sdk_cloudwatch::primitives::DateTime;

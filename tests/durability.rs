@@ -1,6 +1,8 @@
 //! The real binary: a write acknowledged with 200 survives `kill -9`, a restart keeps
 //! everything, and a second process on the same data directory is refused.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 

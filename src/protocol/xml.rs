@@ -33,7 +33,7 @@ pub fn encode_response(
     request_id: &str,
 ) -> Encoded {
     let mut out = String::with_capacity(512);
-    out.push_str("<");
+    out.push('<');
     out.push_str(operation);
     out.push_str("Response xmlns=\"");
     escape_into(&mut out, model.xml_namespace.as_deref().unwrap_or_default());

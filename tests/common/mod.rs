@@ -1,6 +1,6 @@
 //! Shared test harness: the real server on an ephemeral port with an ephemeral store, AWS SDK
 //! clients pointed at it, and a raw request helper for what the SDKs will not send.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -10,7 +10,7 @@ use base64::Engine;
 use serde_json::Value;
 
 use super::chunk::StoredPoint;
-use super::repo::{parse_dimensions, MetricsRepo, SeriesKey};
+use super::repo::{parse_dimensions, MetricsRepo, SeriesFilter, SeriesKey};
 use super::stats::{Aggregate, ExtendedStatistic, Sample, Statistic};
 use super::types::*;
 use super::{CloudWatchError, Result};
@@ -254,17 +254,14 @@ pub async fn list_metrics(
     let mut cursor = after_id;
     let mut next_token = None;
     'scan: loop {
-        let rows = repo
-            .list_series(
-                &ctx.account_id,
-                &ctx.region,
-                request.namespace.as_deref(),
-                request.metric_name.as_deref(),
-                active_since,
-                cursor,
-                1_000,
-            )
-            .await?;
+        let filter = SeriesFilter {
+            account_id: &ctx.account_id,
+            region: &ctx.region,
+            namespace: request.namespace.as_deref(),
+            metric_name: request.metric_name.as_deref(),
+            active_since_ms: active_since,
+        };
+        let rows = repo.list_series(&filter, cursor, 1_000).await?;
         let exhausted = rows.len() < 1_000;
         for row in rows {
             cursor = row.id;

@@ -89,6 +89,16 @@ pub struct MetricsRepo {
     ingest: mpsc::Sender<IngestRequest>,
 }
 
+/// What ListMetrics narrows series by (dimension filters are applied by the caller).
+#[derive(Debug, Clone, Copy)]
+pub struct SeriesFilter<'a> {
+    pub account_id: &'a str,
+    pub region: &'a str,
+    pub namespace: Option<&'a str>,
+    pub metric_name: Option<&'a str>,
+    pub active_since_ms: Option<i64>,
+}
+
 /// A stored series, as ListMetrics reports it.
 #[derive(Debug, Clone)]
 pub struct SeriesRow {
@@ -177,14 +187,11 @@ impl MetricsRepo {
     /// Series of an account and region in id order after `after_id`, optionally narrowed.
     pub async fn list_series(
         &self,
-        account_id: &str,
-        region: &str,
-        namespace: Option<&str>,
-        metric_name: Option<&str>,
-        active_since_ms: Option<i64>,
+        filter: &SeriesFilter<'_>,
         after_id: i64,
         limit: i64,
     ) -> Result<Vec<SeriesRow>, StoreError> {
+        let SeriesFilter { account_id, region, namespace, metric_name, active_since_ms } = *filter;
         let rows = sqlx::query(
             "SELECT id, namespace, metric_name, dimensions FROM metric_series \
              WHERE account_id = ?1 AND region = ?2 AND id > ?3 \

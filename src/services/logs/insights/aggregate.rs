@@ -63,7 +63,10 @@ impl StatsState {
             None => {
                 let created = self.groups.len();
                 self.groups.push(Group {
-                    key: key.into_iter().map(|part| part.map(Value::into_owned)).collect(),
+                    key: key
+                        .into_iter()
+                        .map(|part| part.map(Value::into_owned))
+                        .collect(),
                     accumulators: stats.aggregates.iter().map(Accumulator::new).collect(),
                 });
                 self.index.entry(hash).or_default().push(created);
@@ -89,7 +92,9 @@ impl StatsState {
                 Some(Value::Num(n)) => {
                     2u8.hash(&mut hasher);
                     // -0.0 and 0.0 are one group.
-                    (if *n == 0.0 { 0.0f64 } else { *n }).to_bits().hash(&mut hasher);
+                    (if *n == 0.0 { 0.0f64 } else { *n })
+                        .to_bits()
+                        .hash(&mut hasher);
                 }
                 Some(Value::Bool(b)) => {
                     3u8.hash(&mut hasher);
@@ -423,7 +428,11 @@ fn sketch_add(registers: &mut [u8], hash: u64) {
     }
 }
 
-#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
 fn sketch_estimate(registers: &[u8]) -> u64 {
     let m = registers.len() as f64;
     let alpha = 0.7213 / (1.0 + 1.079 / m);
@@ -454,7 +463,10 @@ impl Reservoir {
             return;
         }
         let slot = self.next_random() % self.seen;
-        if let Some(kept) = usize::try_from(slot).ok().and_then(|i| self.values.get_mut(i)) {
+        if let Some(kept) = usize::try_from(slot)
+            .ok()
+            .and_then(|i| self.values.get_mut(i))
+        {
             *kept = n;
         }
     }
@@ -483,9 +495,7 @@ impl Reservoir {
         let count = self.values.len() as f64;
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let rank = (percent / 100.0 * count).ceil().max(1.0) as usize;
-        self.values
-            .get(rank.min(self.values.len()) - 1)
-            .copied()
+        self.values.get(rank.min(self.values.len()) - 1).copied()
     }
 }
 
@@ -498,8 +508,16 @@ mod tests {
         let cases: &[(&[f64], f64, Option<f64>)] = &[
             (&[1.0, 2.0, 3.0, 4.0], 50.0, Some(2.0)),
             (&[5.0, 1.0, 4.0, 2.0, 3.0], 50.0, Some(3.0)),
-            (&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0], 95.0, Some(10.0)),
-            (&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0], 90.0, Some(9.0)),
+            (
+                &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0],
+                95.0,
+                Some(10.0),
+            ),
+            (
+                &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0],
+                90.0,
+                Some(9.0),
+            ),
             (&[7.0, 3.0], 0.0, Some(3.0)),
             (&[7.0, 3.0], 100.0, Some(7.0)),
             // _NEG: no values, no percentile.
@@ -510,7 +528,11 @@ mod tests {
             for v in *values {
                 reservoir.add(*v);
             }
-            assert_eq!(reservoir.percentile(*percent), *expected, "{values:?} p{percent}");
+            assert_eq!(
+                reservoir.percentile(*percent),
+                *expected,
+                "{values:?} p{percent}"
+            );
         }
     }
 

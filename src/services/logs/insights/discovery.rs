@@ -1,37 +1,90 @@
-//! Field discovery in JSON log events.
+//! Field discovery in log events.
 //!
 //! AWS flattens JSON events into fields named with dots (`userIdentity.type`),
 //! numbers arrays by position (`requestParameters.instancesSet.items.0.instanceId`),
 //! extracts at most 200 fields per event, and shows a field whose name starts
-//! with `@` with one more `@` in front. Only the fields a query names are kept,
-//! so events are never copied whole, and the JSON is parsed only when the query
-//! first asks for such a field.
+//! with `@` with one more `@` in front. It also names the columns of VPC flow
+//! log records in the default format (`srcAddr`, `packets`, ...). Only the fields
+//! a query names are kept, so events are never copied whole, and an event is
+//! examined only when the query first asks for such a field.
 
 use std::collections::HashMap;
 
 /// How many fields AWS extracts from one JSON event.
 pub(super) const MAX_DISCOVERED_FIELDS: usize = 200;
 
-/// Fills `found[i]` with the text of the field `wanted` maps to `i`.
+/// The fields of a VPC flow log record in the default (version 2) format, named
+/// as the AWS "Supported logs and discovered fields" table names them.
+const FLOW_LOG_FIELDS: [&str; 14] = [
+    "version",
+    "accountId",
+    "interfaceId",
+    "srcAddr",
+    "dstAddr",
+    "srcPort",
+    "dstPort",
+    "protocol",
+    "packets",
+    "bytes",
+    "startTime",
+    "endTime",
+    "action",
+    "logStatus",
+];
+
+/// Returns, for each name `wanted` maps to position `i`, the event's value of
+/// that field at `i`.
 ///
-/// Only events whose text is a JSON object are discovered; anything else yields
-/// no fields. JSON `null` counts as absent. Leaves are counted in document order
-/// toward the 200-field cap.
-pub(super) fn discover_json_fields(
+/// JSON objects and default-format VPC flow log records are discovered; other
+/// text yields no fields.
+pub(super) fn discover_fields(
     message: &str,
     wanted: &HashMap<String, usize>,
 ) -> Vec<Option<String>> {
     let mut found = vec![None; wanted.len()];
-    if wanted.is_empty() || !message.trim_start().starts_with('{') {
+    if wanted.is_empty() {
         return found;
     }
+    if message.trim_start().starts_with('{') {
+        discover_json(message, wanted, &mut found);
+    } else {
+        discover_flow_log(message, wanted, &mut found);
+    }
+    found
+}
+
+/// Recognizes a flow log record by its shape: 14 space-separated values, version
+/// 2, an action and a log status from the documented sets.
+fn discover_flow_log(message: &str, wanted: &HashMap<String, usize>, found: &mut [Option<String>]) {
+    let values: Vec<&str> = message.split_ascii_whitespace().take(15).collect();
+    let is_flow_log = values.len() == FLOW_LOG_FIELDS.len()
+        && values.first() == Some(&"2")
+        && values
+            .get(12)
+            .is_some_and(|action| matches!(*action, "ACCEPT" | "REJECT" | "-"))
+        && values
+            .get(13)
+            .is_some_and(|status| matches!(*status, "OK" | "NODATA" | "SKIPDATA"));
+    if !is_flow_log {
+        return;
+    }
+    for (name, value) in FLOW_LOG_FIELDS.iter().zip(values) {
+        if let Some(slot) = wanted.get(*name).and_then(|index| found.get_mut(*index)) {
+            *slot = Some(value.to_owned());
+        }
+    }
+}
+
+/// JSON `null` counts as absent. Leaves are counted in document order toward
+/// the 200-field cap.
+fn discover_json(message: &str, wanted: &HashMap<String, usize>, found: &mut [Option<String>]) {
     let Ok(serde_json::Value::Object(root)) = serde_json::from_str::<serde_json::Value>(message)
     else {
-        return found;
+        return;
     };
     let mut walker = Walker {
         wanted,
-        found: &mut found,
+        found,
         remaining: MAX_DISCOVERED_FIELDS,
         path: String::new(),
     };
@@ -46,12 +99,11 @@ pub(super) fn discover_json_fields(
         walker.walk(value);
         walker.path.clear();
     }
-    found
 }
 
 struct Walker<'a> {
     wanted: &'a HashMap<String, usize>,
-    found: &'a mut Vec<Option<String>>,
+    found: &'a mut [Option<String>],
     remaining: usize,
     path: String,
 }
@@ -154,7 +206,7 @@ mod tests {
             .enumerate()
             .map(|(i, n)| ((*n).to_owned(), i))
             .collect();
-        discover_json_fields(message, &wanted)
+        discover_fields(message, &wanted)
     }
 
     #[test]
@@ -212,5 +264,64 @@ mod tests {
         }
         let deep = format!("{}1{}", "{\"a\":".repeat(500), "}".repeat(500));
         assert_eq!(lookup(&deep, &["a"]), vec![None]);
+    }
+}
+
+#[cfg(test)]
+mod flow_log_tests {
+    use super::*;
+
+    fn lookup(message: &str, names: &[&str]) -> Vec<Option<String>> {
+        let wanted: HashMap<String, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| ((*n).to_owned(), i))
+            .collect();
+        discover_fields(message, &wanted)
+    }
+
+    /// Records in the default format, as shown in the VPC flow log documentation.
+    #[test]
+    fn default_format_flow_log_records_are_discovered() {
+        let accepted = "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK";
+        assert_eq!(
+            lookup(
+                accepted,
+                &[
+                    "srcAddr",
+                    "dstPort",
+                    "packets",
+                    "bytes",
+                    "action",
+                    "logStatus",
+                    "startTime"
+                ]
+            ),
+            [
+                "172.31.16.139",
+                "22",
+                "20",
+                "4249",
+                "ACCEPT",
+                "OK",
+                "1418530010"
+            ]
+            .map(|v| Some(v.to_owned()))
+            .to_vec()
+        );
+        let no_data =
+            "2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA";
+        assert_eq!(
+            lookup(no_data, &["logStatus", "srcAddr"]),
+            vec![Some("NODATA".to_owned()), Some("-".to_owned())]
+        );
+        // _NEG: other versions, lengths and statuses are ordinary text.
+        for message in [
+            "3 123456789010 eni-1 a b 1 2 6 20 4249 1 2 ACCEPT OK",
+            "2 123456789010 eni-1 a b 1 2 6 20 4249 1 2 ACCEPT OK extra",
+            "2 123456789010 eni-1 a b 1 2 6 20 4249 1 2 ALLOW OK",
+        ] {
+            assert_eq!(lookup(message, &["srcAddr"]), vec![None], "{message}");
+        }
     }
 }

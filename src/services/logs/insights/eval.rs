@@ -167,8 +167,8 @@ fn value_truth(value: &Value<'_>) -> Option<bool> {
 mod tests {
     use std::borrow::Cow;
 
-    use super::super::parser::parse_query;
     use super::super::ast::Command;
+    use super::super::parser::parse_query;
     use super::*;
 
     /// A row given as (name, value) pairs, with a fixed record time.
@@ -190,6 +190,13 @@ mod tests {
             Some(1_704_164_645_678)
         }
     }
+
+    /// A condition, the row's fields, and the expected truth.
+    type Case = (
+        &'static str,
+        Vec<(&'static str, Value<'static>)>,
+        Option<bool>,
+    );
 
     fn text(s: &str) -> Value<'static> {
         Value::Str(Cow::Owned(s.to_owned()))
@@ -218,36 +225,84 @@ mod tests {
     fn documented_filter_conditions() {
         let exception = [("f1", text("java.lang.Exception: boom"))];
         let lower = [("f1", text("an exception"))];
-        let cases: Vec<(&str, &[(&str, Value<'static>)], Option<bool>)> = vec![
-            ("duration > 2000", &[("duration", text("2500"))], Some(true)),
-            ("duration > 2000", &[("duration", text("1500"))], Some(false)),
-            ("(f1=10 or f3>25)", &[("f1", text("10"))], Some(true)),
-            ("(f1=10 or f3>25)", &[("f1", text("9")), ("f3", text("30"))], Some(true)),
-            ("(f1=10 or f3>25)", &[("f1", text("9")), ("f3", text("3"))], Some(false)),
-            (r"statusCode like /2\d\d/", &[("statusCode", text("204"))], Some(true)),
-            (r"statusCode like /2\d\d/", &[("statusCode", text("404"))], Some(false)),
-            ("statusCode in [300,400,500]", &[("statusCode", text("400"))], Some(true)),
-            ("statusCode in [300,400,500]", &[("statusCode", text("404"))], Some(false)),
-            (r#"Type not in ["foo","bar",1]"#, &[("Type", text("baz"))], Some(true)),
-            (r#"Type not in ["foo","bar",1]"#, &[("Type", text("1"))], Some(false)),
-            ("f1 like /Exception/", &exception, Some(true)),
-            ("f1 =~ /Exception/", &exception, Some(true)),
-            ("f1 like \"Exception\"", &exception, Some(true)),
-            ("f1 like \"Exception\"", &lower, Some(false)),
-            ("f1 like /(?i)Exception/", &lower, Some(true)),
-            ("f1 =~ /^(?i)Exception$/", &[("f1", text("EXCEPTION"))], Some(true)),
-            ("f1 =~ /^(?i)Exception$/", &lower, Some(false)),
-            ("f1 not like /Exception/", &exception, Some(false)),
+        let cases: Vec<Case> = vec![
             (
-                "range>3000 and accountId=123456789012",
-                &[("range", text("3001")), ("accountId", text("123456789012"))],
+                "duration > 2000",
+                vec![("duration", text("2500"))],
                 Some(true),
             ),
-            ("ispresent(errorCode)", &[("errorCode", text("AccessDenied"))], Some(true)),
-            ("not ispresent(errorCode)", &[], Some(true)),
+            (
+                "duration > 2000",
+                vec![("duration", text("1500"))],
+                Some(false),
+            ),
+            ("(f1=10 or f3>25)", vec![("f1", text("10"))], Some(true)),
+            (
+                "(f1=10 or f3>25)",
+                vec![("f1", text("9")), ("f3", text("30"))],
+                Some(true),
+            ),
+            (
+                "(f1=10 or f3>25)",
+                vec![("f1", text("9")), ("f3", text("3"))],
+                Some(false),
+            ),
+            (
+                r"statusCode like /2\d\d/",
+                vec![("statusCode", text("204"))],
+                Some(true),
+            ),
+            (
+                r"statusCode like /2\d\d/",
+                vec![("statusCode", text("404"))],
+                Some(false),
+            ),
+            (
+                "statusCode in [300,400,500]",
+                vec![("statusCode", text("400"))],
+                Some(true),
+            ),
+            (
+                "statusCode in [300,400,500]",
+                vec![("statusCode", text("404"))],
+                Some(false),
+            ),
+            (
+                r#"Type not in ["foo","bar",1]"#,
+                vec![("Type", text("baz"))],
+                Some(true),
+            ),
+            (
+                r#"Type not in ["foo","bar",1]"#,
+                vec![("Type", text("1"))],
+                Some(false),
+            ),
+            ("f1 like /Exception/", exception.to_vec(), Some(true)),
+            ("f1 =~ /Exception/", exception.to_vec(), Some(true)),
+            ("f1 like \"Exception\"", exception.to_vec(), Some(true)),
+            ("f1 like \"Exception\"", lower.to_vec(), Some(false)),
+            ("f1 like /(?i)Exception/", lower.to_vec(), Some(true)),
+            (
+                "f1 =~ /^(?i)Exception$/",
+                vec![("f1", text("EXCEPTION"))],
+                Some(true),
+            ),
+            ("f1 =~ /^(?i)Exception$/", lower.to_vec(), Some(false)),
+            ("f1 not like /Exception/", exception.to_vec(), Some(false)),
+            (
+                "range>3000 and accountId=123456789012",
+                vec![("range", text("3001")), ("accountId", text("123456789012"))],
+                Some(true),
+            ),
+            (
+                "ispresent(errorCode)",
+                vec![("errorCode", text("AccessDenied"))],
+                Some(true),
+            ),
+            ("not ispresent(errorCode)", vec![], Some(true)),
         ];
         for (condition, row, expected) in cases {
-            assert_eq!(check(condition, row), expected, "{condition} with {row:?}");
+            assert_eq!(check(condition, &row), expected, "{condition} with {row:?}");
         }
     }
 
@@ -279,7 +334,10 @@ mod tests {
             ("-a = -1", Some(true)),
             ("bin(1h) = \"2024-01-02 03:00:00.000\"", Some(true)),
             ("toMillis(bin(1d)) = 1704153600000", Some(true)),
-            ("dateceil(fromMillis(1704164645678), 1m) = \"2024-01-02 03:05:00.000\"", Some(true)),
+            (
+                "dateceil(fromMillis(1704164645678), 1m) = \"2024-01-02 03:05:00.000\"",
+                Some(true),
+            ),
             ("strlen(concat(a, b)) = 2", Some(true)),
             ("\"abc\" < \"abd\"", Some(true)),
             ("a + \"x\" = 1", None),

@@ -132,9 +132,19 @@ impl ScalarFunction {
         }
     }
 
-    /// Applies a one-argument function without building an argument list.
+    /// Functions that also accept more than one argument; their single-argument
+    /// form goes through [`ScalarFunction::apply`].
+    fn takes_several(self) -> bool {
+        matches!(self.arity().1, Some(2..) | None) && self.arity().0 <= 1
+    }
+
+    /// Applies a function to one argument without building an argument list,
+    /// which keeps the common `strlen(x)`, `ispresent(x)` case allocation-free.
     pub(super) fn apply_one<'v>(self, argument: Option<Value<'v>>) -> Option<Value<'v>> {
         use ScalarFunction as F;
+        if self.takes_several() {
+            return self.apply(vec![argument]);
+        }
         match self {
             F::IsPresent => Some(Value::Bool(argument.is_some())),
             F::IsEmpty => Some(Value::Bool(
@@ -145,8 +155,6 @@ impl ScalarFunction {
                     .as_ref()
                     .is_none_or(|v| v.to_text().trim().is_empty()),
             )),
-            F::Coalesce | F::Concat | F::Greatest | F::Least | F::Trim | F::LeftTrim
-            | F::RightTrim => self.apply(vec![argument]),
             _ => {
                 let value = argument?;
                 match self {
@@ -164,14 +172,12 @@ impl ScalarFunction {
                     #[allow(clippy::cast_precision_loss)]
                     F::ToMillis => value.as_time_ms().map(|ms| Value::Num(ms as f64)),
                     F::IsValidIp => Some(Value::Bool(parse_ip(&value).is_some())),
-                    F::IsValidIpV4 => Some(Value::Bool(matches!(
-                        parse_ip(&value),
-                        Some(IpAddr::V4(_))
-                    ))),
-                    F::IsValidIpV6 => Some(Value::Bool(matches!(
-                        parse_ip(&value),
-                        Some(IpAddr::V6(_))
-                    ))),
+                    F::IsValidIpV4 => {
+                        Some(Value::Bool(matches!(parse_ip(&value), Some(IpAddr::V4(_)))))
+                    }
+                    F::IsValidIpV6 => {
+                        Some(Value::Bool(matches!(parse_ip(&value), Some(IpAddr::V6(_)))))
+                    }
                     _ => None,
                 }
             }
@@ -180,7 +186,7 @@ impl ScalarFunction {
 
     pub(super) fn apply<'v>(self, mut arguments: Vec<Option<Value<'v>>>) -> Option<Value<'v>> {
         use ScalarFunction as F;
-        if arguments.len() == 1 && !matches!(self, F::Coalesce | F::Concat | F::Greatest | F::Least | F::Trim | F::LeftTrim | F::RightTrim) {
+        if arguments.len() == 1 && !self.takes_several() {
             return self.apply_one(arguments.pop().flatten());
         }
         match self {
@@ -194,7 +200,11 @@ impl ScalarFunction {
             }
             F::Greatest | F::Least => {
                 let numbers = arguments.iter().flatten().filter_map(Value::as_number);
-                let pick = if self == F::Greatest { f64::max } else { f64::min };
+                let pick = if self == F::Greatest {
+                    f64::max
+                } else {
+                    f64::min
+                };
                 numbers.reduce(pick).and_then(finite)
             }
             F::Pow => {
@@ -222,15 +232,23 @@ impl ScalarFunction {
                 if search.is_empty() {
                     return Some(Value::Str(Cow::Owned(subject)));
                 }
-                Some(Value::Str(Cow::Owned(subject.replace(&search, &replacement))))
+                Some(Value::Str(Cow::Owned(
+                    subject.replace(&search, &replacement),
+                )))
             }
             F::StrContains => {
                 let subject = text_at(&arguments, 0)?;
                 let search = text_at(&arguments, 1)?;
-                Some(Value::Num(if subject.contains(&search) { 1.0 } else { 0.0 }))
+                Some(Value::Num(if subject.contains(&search) {
+                    1.0
+                } else {
+                    0.0
+                }))
             }
             F::IsIpInSubnet | F::IsIpv4InSubnet | F::IsIpv6InSubnet => {
-                let address = arguments.first().and_then(|v| v.as_ref().and_then(parse_ip));
+                let address = arguments
+                    .first()
+                    .and_then(|v| v.as_ref().and_then(parse_ip));
                 let subnet = text_at(&arguments, 1)?;
                 let inside = address.is_some_and(|address| {
                     let family_ok = match self {
@@ -418,7 +436,10 @@ impl Period {
                 0
             };
             let offset = ms.checked_sub(origin)?;
-            return offset.div_euclid(step).checked_mul(step)?.checked_add(origin);
+            return offset
+                .div_euclid(step)
+                .checked_mul(step)?
+                .checked_add(origin);
         }
         let step = self.months()?;
         let (year, month, _) = civil_from_days(ms.div_euclid(MILLIS_PER_DAY));
@@ -467,6 +488,9 @@ mod tests {
     use super::super::value::parse_timestamp_text;
     use super::*;
 
+    /// A function, its arguments and the text of the expected result.
+    type Case<'a> = (ScalarFunction, Vec<Option<Value<'a>>>, Option<&'a str>);
+
     fn text(s: &str) -> Option<Value<'_>> {
         Some(Value::Str(Cow::Borrowed(s)))
     }
@@ -483,18 +507,46 @@ mod tests {
     #[test]
     fn documented_string_function_examples() {
         use ScalarFunction as F;
-        let cases: Vec<(ScalarFunction, Vec<Option<Value<'_>>>, Option<&str>)> = vec![
-            (F::LeftTrim, vec![text("xyZfooxyZ"), text("xyZ")], Some("fooxyZ")),
-            (F::RightTrim, vec![text("xyZfooxyZ"), text("xyZ")], Some("xyZfoo")),
+        let cases: Vec<Case<'_>> = vec![
+            (
+                F::LeftTrim,
+                vec![text("xyZfooxyZ"), text("xyZ")],
+                Some("fooxyZ"),
+            ),
+            (
+                F::RightTrim,
+                vec![text("xyZfooxyZ"), text("xyZ")],
+                Some("xyZfoo"),
+            ),
             (F::Trim, vec![text("xyZfooxyZ"), text("xyZ")], Some("foo")),
             (F::Trim, vec![text("  padded \t")], Some("padded")),
-            (F::Substr, vec![text("xyZfooxyZ"), num(3.0), num(3.0)], Some("foo")),
+            (
+                F::Substr,
+                vec![text("xyZfooxyZ"), num(3.0), num(3.0)],
+                Some("foo"),
+            ),
             (F::Substr, vec![text("xyZfooxyZ"), num(6.0)], Some("xyZ")),
             (F::Substr, vec![text("abc"), num(10.0)], Some("")),
-            (F::Replace, vec![text("foo"), text("o"), text("0")], Some("f00")),
-            (F::StrContains, vec![text("Exception here"), text("Exception")], Some("1")),
-            (F::StrContains, vec![text("all good"), text("Exception")], Some("0")),
-            (F::Concat, vec![text("GetItem"), text("-"), num(200.0)], Some("GetItem-200")),
+            (
+                F::Replace,
+                vec![text("foo"), text("o"), text("0")],
+                Some("f00"),
+            ),
+            (
+                F::StrContains,
+                vec![text("Exception here"), text("Exception")],
+                Some("1"),
+            ),
+            (
+                F::StrContains,
+                vec![text("all good"), text("Exception")],
+                Some("0"),
+            ),
+            (
+                F::Concat,
+                vec![text("GetItem"), text("-"), num(200.0)],
+                Some("GetItem-200"),
+            ),
             (F::StrLen, vec![text("héllo")], Some("5")),
             (F::ToUpper, vec![text("abc")], Some("ABC")),
             (F::ToLower, vec![text("ABC")], Some("abc")),
@@ -537,7 +589,7 @@ mod tests {
     #[test]
     fn numeric_functions() {
         use ScalarFunction as F;
-        let cases: Vec<(ScalarFunction, Vec<Option<Value<'_>>>, Option<&str>)> = vec![
+        let cases: Vec<Case<'_>> = vec![
             (F::Abs, vec![num(-4.5)], Some("4.5")),
             (F::Ceil, vec![text("1.2")], Some("2")),
             (F::Floor, vec![num(-1.2)], Some("-2")),
@@ -552,7 +604,11 @@ mod tests {
             (F::Abs, vec![text("abc")], None),
         ];
         for (function, arguments, expected) in cases {
-            assert_eq!(shown(function.apply(arguments)).as_deref(), expected, "{function:?}");
+            assert_eq!(
+                shown(function.apply(arguments)).as_deref(),
+                expected,
+                "{function:?}"
+            );
         }
     }
 
@@ -564,14 +620,38 @@ mod tests {
             (F::IsValidIpV4, vec![text("2001:db8::1")], "0"),
             (F::IsValidIpV6, vec![text("2001:db8::1")], "1"),
             (F::IsValidIp, vec![text("300.1.1.1")], "0"),
-            (F::IsIpv4InSubnet, vec![text("192.0.2.77"), text("192.0.2.0/24")], "1"),
-            (F::IsIpv4InSubnet, vec![text("192.0.3.1"), text("192.0.2.0/24")], "0"),
-            (F::IsIpv6InSubnet, vec![text("2001:db8::5"), text("2001:db8::/32")], "1"),
-            (F::IsIpInSubnet, vec![text("10.1.2.3"), text("0.0.0.0/0")], "1"),
-            (F::IsIpInSubnet, vec![text("10.1.2.3"), text("not-a-subnet")], "0"),
+            (
+                F::IsIpv4InSubnet,
+                vec![text("192.0.2.77"), text("192.0.2.0/24")],
+                "1",
+            ),
+            (
+                F::IsIpv4InSubnet,
+                vec![text("192.0.3.1"), text("192.0.2.0/24")],
+                "0",
+            ),
+            (
+                F::IsIpv6InSubnet,
+                vec![text("2001:db8::5"), text("2001:db8::/32")],
+                "1",
+            ),
+            (
+                F::IsIpInSubnet,
+                vec![text("10.1.2.3"), text("0.0.0.0/0")],
+                "1",
+            ),
+            (
+                F::IsIpInSubnet,
+                vec![text("10.1.2.3"), text("not-a-subnet")],
+                "0",
+            ),
         ];
         for (function, arguments, expected) in cases {
-            assert_eq!(shown(function.apply(arguments)).as_deref(), Some(expected), "{function:?}");
+            assert_eq!(
+                shown(function.apply(arguments)).as_deref(),
+                Some(expected),
+                "{function:?}"
+            );
         }
     }
 
@@ -582,30 +662,104 @@ mod tests {
     #[test]
     fn periods_floor_and_ceil() {
         let cases: &[(&str, &str, &str, &str, &str)] = &[
-            ("5", "m", "2024-01-02 03:07:05.678", "2024-01-02 03:05:00.000", "2024-01-02 03:10:00.000"),
-            ("1", "h", "2024-01-02 03:04:05.678", "2024-01-02 03:00:00.000", "2024-01-02 04:00:00.000"),
-            ("100", "ms", "2024-01-02 03:04:05.678", "2024-01-02 03:04:05.600", "2024-01-02 03:04:05.700"),
-            ("30", "secs", "2024-01-02 03:04:45.000", "2024-01-02 03:04:30.000", "2024-01-02 03:05:00.000"),
-            ("1", "d", "2024-01-02 03:04:05.678", "2024-01-02 00:00:00.000", "2024-01-03 00:00:00.000"),
+            (
+                "5",
+                "m",
+                "2024-01-02 03:07:05.678",
+                "2024-01-02 03:05:00.000",
+                "2024-01-02 03:10:00.000",
+            ),
+            (
+                "1",
+                "h",
+                "2024-01-02 03:04:05.678",
+                "2024-01-02 03:00:00.000",
+                "2024-01-02 04:00:00.000",
+            ),
+            (
+                "100",
+                "ms",
+                "2024-01-02 03:04:05.678",
+                "2024-01-02 03:04:05.600",
+                "2024-01-02 03:04:05.700",
+            ),
+            (
+                "30",
+                "secs",
+                "2024-01-02 03:04:45.000",
+                "2024-01-02 03:04:30.000",
+                "2024-01-02 03:05:00.000",
+            ),
+            (
+                "1",
+                "d",
+                "2024-01-02 03:04:05.678",
+                "2024-01-02 00:00:00.000",
+                "2024-01-03 00:00:00.000",
+            ),
             // 2024-01-03 is a Wednesday; its week starts on Monday the 1st.
-            ("1", "w", "2024-01-03 10:00:00.000", "2024-01-01 00:00:00.000", "2024-01-08 00:00:00.000"),
-            ("1", "mo", "2024-02-29 10:00:00.000", "2024-02-01 00:00:00.000", "2024-03-01 00:00:00.000"),
-            ("1", "q", "2024-05-15 00:00:00.000", "2024-04-01 00:00:00.000", "2024-07-01 00:00:00.000"),
-            ("1", "yrs", "2024-05-15 00:00:00.000", "2024-01-01 00:00:00.000", "2025-01-01 00:00:00.000"),
-            ("1", "h", "2024-01-02 03:00:00.000", "2024-01-02 03:00:00.000", "2024-01-02 03:00:00.000"),
+            (
+                "1",
+                "w",
+                "2024-01-03 10:00:00.000",
+                "2024-01-01 00:00:00.000",
+                "2024-01-08 00:00:00.000",
+            ),
+            (
+                "1",
+                "mo",
+                "2024-02-29 10:00:00.000",
+                "2024-02-01 00:00:00.000",
+                "2024-03-01 00:00:00.000",
+            ),
+            (
+                "1",
+                "q",
+                "2024-05-15 00:00:00.000",
+                "2024-04-01 00:00:00.000",
+                "2024-07-01 00:00:00.000",
+            ),
+            (
+                "1",
+                "yrs",
+                "2024-05-15 00:00:00.000",
+                "2024-01-01 00:00:00.000",
+                "2025-01-01 00:00:00.000",
+            ),
+            (
+                "1",
+                "h",
+                "2024-01-02 03:00:00.000",
+                "2024-01-02 03:00:00.000",
+                "2024-01-02 03:00:00.000",
+            ),
         ];
         for (amount, unit, input, floor, ceil) in cases {
             let period = Period::parse(amount, unit);
             assert!(period.is_ok(), "{amount}{unit}");
             let Ok(period) = period else { continue };
-            assert_eq!(period.floor(at(input)), Some(at(floor)), "floor {amount}{unit} {input}");
-            assert_eq!(period.ceil(at(input)), Some(at(ceil)), "ceil {amount}{unit} {input}");
+            assert_eq!(
+                period.floor(at(input)),
+                Some(at(floor)),
+                "floor {amount}{unit} {input}"
+            );
+            assert_eq!(
+                period.ceil(at(input)),
+                Some(at(ceil)),
+                "ceil {amount}{unit} {input}"
+            );
         }
     }
 
     #[test]
     fn invalid_periods_are_rejected() {
-        for (amount, unit) in [("5", "x"), ("0", "m"), ("1.5", "h"), ("99999999999999999", "w"), ("1", "s2")] {
+        for (amount, unit) in [
+            ("5", "x"),
+            ("0", "m"),
+            ("1.5", "h"),
+            ("99999999999999999", "w"),
+            ("1", "s2"),
+        ] {
             assert!(Period::parse(amount, unit).is_err(), "_NEG {amount}{unit}");
         }
     }

@@ -20,8 +20,8 @@ use super::value::Value;
 
 /// Deepest expression tree accepted; evaluation recurses this deep at most.
 const MAX_EXPRESSION_DEPTH: usize = 64;
-/// The largest `limit` AWS accepts (StartQuery also caps results at 10,000).
-pub(super) const MAX_LIMIT: usize = 10_000;
+/// The largest `limit` AWS documents for a query.
+pub(super) const MAX_LIMIT: usize = 100_000;
 const MAX_STATS_COMMANDS: usize = 2;
 /// Compiled-size cap per regular expression, so a query cannot claim unbounded memory.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -120,10 +120,9 @@ impl<'s> Parser<'s> {
 
     fn advance(&mut self) -> Result<Token, SyntaxError> {
         self.fill(1)?;
-        let token = self
-            .lookahead
-            .pop_front()
-            .ok_or_else(|| SyntaxError::new(Span { start: 0, end: 0 }, "internal lookahead error"))?;
+        let token = self.lookahead.pop_front().ok_or_else(|| {
+            SyntaxError::new(Span { start: 0, end: 0 }, "internal lookahead error")
+        })?;
         self.last_end = token.span.end;
         Ok(token)
     }
@@ -174,7 +173,13 @@ impl<'s> Parser<'s> {
         loop {
             let start = self.peek()?.span;
             let command = self.command()?;
-            commands.push((command, start.to(Span { start: self.last_end, end: self.last_end })));
+            commands.push((
+                command,
+                start.to(Span {
+                    start: self.last_end,
+                    end: self.last_end,
+                }),
+            ));
             let token = self.advance()?;
             match token.kind {
                 TokenKind::Pipe => continue,
@@ -348,11 +353,18 @@ impl<'s> Parser<'s> {
         }
     }
 
+    /// `limit N`, or `limit any N`, which AWS lets stop scanning once N events
+    /// match and returns in no particular order; both are run the same way here.
     fn limit(&mut self) -> Result<Command, SyntaxError> {
+        if self.next_is_keyword("any")? && matches!(self.peek_second()?.kind, TokenKind::Number(_))
+        {
+            self.advance()?;
+        }
         let token = self.advance()?;
         let message = format!("limit must be a whole number from 1 to {MAX_LIMIT}");
         match token.kind {
-            TokenKind::Number(n) if n.fract() == 0.0 && n >= 1.0 && n <= 10_000.0 => {
+            #[allow(clippy::cast_precision_loss)]
+            TokenKind::Number(n) if n.fract() == 0.0 && (1.0..=MAX_LIMIT as f64).contains(&n) => {
                 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                 let rows = n as usize;
                 Ok(Command::Limit(rows))
@@ -395,7 +407,8 @@ impl<'s> Parser<'s> {
                     return Err(self.unexpected(&regex_token, "a regular expression"));
                 };
                 let regex = compile_regex(body, regex_token.span)?;
-                let names: Vec<String> = regex.capture_names().flatten().map(str::to_owned).collect();
+                let names: Vec<String> =
+                    regex.capture_names().flatten().map(str::to_owned).collect();
                 if names.is_empty() {
                     return Err(SyntaxError::new(
                         regex_token.span,
@@ -412,10 +425,9 @@ impl<'s> Parser<'s> {
                 ParsePattern::Regex { regex, targets }
             }
             _ => {
-                return Err(self.unexpected(
-                    &token,
-                    "a quoted glob pattern or a /regular expression/",
-                ))
+                return Err(
+                    self.unexpected(&token, "a quoted glob pattern or a /regular expression/")
+                )
             }
         };
         Ok(Command::Parse(ParseCommand { source, pattern }))
@@ -883,7 +895,10 @@ impl<'s> Parser<'s> {
         }
         let (argument, _) = self.expression()?;
         let kind = if kind == AggregateKind::Percentile(0.0) {
-            self.expect(&TokenKind::Comma, "',' and the percentile, as in pct(field, 95)")?;
+            self.expect(
+                &TokenKind::Comma,
+                "',' and the percentile, as in pct(field, 95)",
+            )?;
             let token = self.advance()?;
             match token.kind {
                 TokenKind::Number(p) if (0.0..=100.0).contains(&p) => AggregateKind::Percentile(p),
@@ -936,7 +951,9 @@ pub(super) fn compile_regex(pattern: &str, span: Span) -> Result<Regex, SyntaxEr
                 .lines()
                 .rev()
                 .find(|line| line.starts_with("error:"))
-                .map_or(detail.as_str(), |line| line.trim_start_matches("error:").trim());
+                .map_or(detail.as_str(), |line| {
+                    line.trim_start_matches("error:").trim()
+                });
             SyntaxError::new(span, format!("invalid regular expression: {detail}"))
         })
 }
@@ -947,10 +964,7 @@ fn validate(commands: &[(Command, Span)]) -> Result<(), SyntaxError> {
     let mut dedup_seen = false;
     for (command, span) in commands {
         if dedup_seen && !matches!(command, Command::Limit(_)) {
-            return Err(SyntaxError::new(
-                *span,
-                "only limit can follow dedup",
-            ));
+            return Err(SyntaxError::new(*span, "only limit can follow dedup"));
         }
         match command {
             Command::Dedup(_) => dedup_seen = true,
@@ -1020,6 +1034,8 @@ mod tests {
             "parse @message \"url=*\" as url | parse url \"/api/*/users/*\" as apiVersion, userId | display apiVersion, userId",
             "parse @message /(?<NetworkInterface>eni-.*?) / | display NetworkInterface, @message",
             "fields @timestamp, @message | where @message like /error/",
+            "fields @message | limit any 1",
+            "fields any | limit 100000",
             "FIELDS strlen(@message) AS message_length | STATS sum(message_length)/1024/1024 as logs_mb BY bin(5m) | STATS max(logs_mb) AS peak_ingest_mb, min(logs_mb) AS min_ingest_mb, avg(logs_mb) AS avg_ingest_mb",
             "stats pct(latency, 50), stddev(latency), count_distinct(user), earliest(x), latest(x), sortsFirst(x), sortsLast(x)",
             "fields datefloor(@timestamp, 1h), dateceil(@timestamp, 1d), fromMillis(ms), toMillis(@timestamp), 2 ^ 3, 10 % 3",
@@ -1040,19 +1056,55 @@ mod tests {
             ("fields count(*)", 7, 12, "can only be used in stats"),
             ("stats avg(count(*))", 10, 15, "can only be used in stats"),
             ("fields nosuch(x)", 7, 13, "unknown function 'nosuch'"),
-            ("fields abs(1, 2)", 7, 16, "takes 1 argument(s) but was given 2"),
+            (
+                "fields abs(1, 2)",
+                7,
+                16,
+                "takes 1 argument(s) but was given 2",
+            ),
             ("stats count(*) by bin(5x)", 22, 24, "unknown time unit 'x'"),
             ("limit 0", 6, 7, "limit must be a whole number"),
-            ("limit 10001", 6, 11, "limit must be a whole number"),
-            ("parse @message \"a=* b=*\" as a", 28, 29, "has 2 '*' but 1 field names"),
-            ("parse @message /no groups/", 15, 26, "must name its capturing groups"),
-            ("filter x like /(unclosed/", 14, 25, "invalid regular expression"),
-            ("fields a | dedup a | sort a", 21, 27, "only limit can follow dedup"),
-            ("stats count(*) | stats count(*) | stats count(*)", 34, 48, "at most 2 stats"),
+            ("limit 100001", 6, 12, "limit must be a whole number"),
+            ("limit any", 6, 9, "unexpected 'any'"),
+            (
+                "parse @message \"a=* b=*\" as a",
+                28,
+                29,
+                "has 2 '*' but 1 field names",
+            ),
+            (
+                "parse @message /no groups/",
+                15,
+                26,
+                "must name its capturing groups",
+            ),
+            (
+                "filter x like /(unclosed/",
+                14,
+                25,
+                "invalid regular expression",
+            ),
+            (
+                "fields a | dedup a | sort a",
+                21,
+                27,
+                "only limit can follow dedup",
+            ),
+            (
+                "stats count(*) | stats count(*) | stats count(*)",
+                34,
+                48,
+                "at most 2 stats",
+            ),
             ("filter x = 5m", 11, 13, "time period"),
             ("fields desc", 7, 11, "unexpected 'desc'"),
             ("   ", 3, 3, "the query is empty"),
-            ("stats pct(x, 150)", 13, 16, "percentile must be a number from 0 to 100"),
+            (
+                "stats pct(x, 150)",
+                13,
+                16,
+                "percentile must be a number from 0 to 100",
+            ),
         ];
         for (query, start, end, message) in cases {
             let error = error_of(query);

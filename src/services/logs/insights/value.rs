@@ -140,9 +140,9 @@ pub(super) fn parse_numeric(text: &str) -> Option<f64> {
 }
 
 fn count_digits(bytes: &[u8], from: usize) -> usize {
-    bytes
-        .get(from..)
-        .map_or(0, |rest| rest.iter().take_while(|b| b.is_ascii_digit()).count())
+    bytes.get(from..).map_or(0, |rest| {
+        rest.iter().take_while(|b| b.is_ascii_digit()).count()
+    })
 }
 
 /// Prints a number the way query results show it: whole numbers without a
@@ -399,7 +399,13 @@ mod tests {
             Some(1_704_164_645_000)
         );
         assert_eq!(parse_timestamp_text("2024-01-02"), Some(1_704_153_600_000));
-        for bad in ["2024-13-01", "2024-1-02", "yesterday", "2024-01-02 25:00", ""] {
+        for bad in [
+            "2024-13-01",
+            "2024-1-02",
+            "yesterday",
+            "2024-01-02 25:00",
+            "",
+        ] {
             assert_eq!(parse_timestamp_text(bad), None, "_NEG {bad:?}");
         }
     }
@@ -438,11 +444,11 @@ mod tests {
 
     #[test]
     fn numbers_sort_by_value_and_after_text() {
+        assert_eq!(compare_for_sort(&text("10"), &text("9")), Ordering::Greater);
         assert_eq!(
-            compare_for_sort(&text("10"), &text("9")),
+            compare_for_sort(&Value::Num(2.0), &text("b")),
             Ordering::Greater
         );
-        assert_eq!(compare_for_sort(&Value::Num(2.0), &text("b")), Ordering::Greater);
         assert_eq!(
             compare_for_sort(&Value::Time(5), &Value::Time(7)),
             Ordering::Less
@@ -453,7 +459,11 @@ mod tests {
     fn comparisons_are_numeric_only_when_both_sides_are_numbers() {
         let cases: &[(Value<'_>, Value<'_>, Ordering)] = &[
             (text("2500"), Value::Num(2000.0), Ordering::Greater),
-            (text("123456789012"), Value::Num(123_456_789_012.0), Ordering::Equal),
+            (
+                text("123456789012"),
+                Value::Num(123_456_789_012.0),
+                Ordering::Equal,
+            ),
             (text("9"), text("10"), Ordering::Less),
             // _NEG: text compares by code point, so "b" > "abc".
             (text("b"), text("abc"), Ordering::Greater),
