@@ -191,7 +191,13 @@ impl MetricsRepo {
         after_id: i64,
         limit: i64,
     ) -> Result<Vec<SeriesRow>, StoreError> {
-        let SeriesFilter { account_id, region, namespace, metric_name, active_since_ms } = *filter;
+        let SeriesFilter {
+            account_id,
+            region,
+            namespace,
+            metric_name,
+            active_since_ms,
+        } = *filter;
         let rows = sqlx::query(
             "SELECT id, namespace, metric_name, dimensions FROM metric_series \
              WHERE account_id = ?1 AND region = ?2 AND id > ?3 \
