@@ -57,6 +57,9 @@ pub struct Config {
 pub enum Command {
     /// Serve (the default).
     Serve,
+    /// Exit 0 if a server answers `GET /_watchtrail/health` on --port of 127.0.0.1, else 1.
+    /// For container health checks in images that carry no shell or curl.
+    Healthcheck,
 }
 
 impl Config {

@@ -7,16 +7,21 @@ use std::sync::Arc;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use watchtrail::config::Config;
+use watchtrail::config::{Command, Config};
 
 /// glibc's allocator contends between threads under load (a quarter of the CPU time of a
-/// PutMetricData benchmark went to malloc/free); mimalloc keeps per-thread heaps.
+/// PutMetricData benchmark went to malloc/free); mimalloc keeps per-thread heaps. Its `no_thp`
+/// build keeps transparent huge pages from committing whole arenas up front (idle RSS 19 MiB
+/// with them, 10 MiB without).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
+    if let Some(Command::Healthcheck) = config.command {
+        return healthcheck(config.port);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| EnvFilter::new("info")),
@@ -49,6 +54,22 @@ async fn main() -> ExitCode {
             tracing::error!("{e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn healthcheck(port: u16) -> ExitCode {
+    use std::io::{Read, Write};
+    let probe = || -> std::io::Result<bool> {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(2)))?;
+        stream.write_all(b"GET /_watchtrail/health HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        Ok(response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200"))
+    };
+    match probe() {
+        Ok(true) => ExitCode::SUCCESS,
+        _ => ExitCode::FAILURE,
     }
 }
 

@@ -5,6 +5,7 @@
 //! implementing [`AwsError`]. Services never see the wire: `dispatch` owns decoding and encoding.
 
 pub mod cloudwatch;
+pub mod logs;
 pub mod sts;
 
 use std::future::Future;

@@ -69,12 +69,13 @@ impl Reader<'_> {
     }
 }
 
-/// Decodes every point of a chunk for which `keep(timestamp_ms)` holds; `None` if the blob is
-/// truncated or unknown (a corrupt row).
+/// Hands every point of a chunk for which `keep(timestamp_ms)` holds to `visit`; `None` if the
+/// blob is truncated or unknown (a corrupt row). Points are visited, not collected, so a query
+/// over a million points allocates nothing per point.
 pub fn decode(
     bytes: &[u8],
     mut keep: impl FnMut(i64) -> bool,
-    out: &mut Vec<StoredPoint>,
+    mut visit: impl FnMut(StoredPoint),
 ) -> Option<()> {
     let mut r = Reader { bytes };
     while !r.bytes.is_empty() {
@@ -101,7 +102,7 @@ pub fn decode(
             _ => return None,
         };
         if keep(timestamp_ms) {
-            out.push(StoredPoint {
+            visit(StoredPoint {
                 timestamp_ms,
                 unit,
                 high_resolution: flags & HIGH_RES != 0,
@@ -151,11 +152,11 @@ mod tests {
             encode_into(&mut blob, p);
         }
         let mut out = Vec::new();
-        decode(&blob, |_| true, &mut out).unwrap();
+        decode(&blob, |_| true, |p| out.push(p)).unwrap();
         assert_eq!(out, points);
         out.clear();
-        decode(&blob, |t| t >= 1_000, &mut out).unwrap();
+        decode(&blob, |t| t >= 1_000, |p| out.push(p)).unwrap();
         assert_eq!(out.len(), 2);
-        assert!(decode(&blob[..blob.len() - 1], |_| true, &mut Vec::new()).is_none());
+        assert!(decode(&blob[..blob.len() - 1], |_| true, |_| ()).is_none());
     }
 }

@@ -333,29 +333,96 @@ fn check_period(period: i64, parameter: &str) -> Result<()> {
     }
 }
 
+/// Up to this many buckets per unit are kept in a dense vector indexed by bucket number;
+/// longer ranges (sparse data over many periods) use an ordered map.
+const DENSE_BUCKETS: i64 = 200_000;
+
 /// Aggregates points into period buckets starting at `start_ms`, keyed by (bucket, unit) when
 /// `split_units` (GetMetricStatistics reports each unit apart), else by bucket alone.
-fn bucketize(
-    points: &[StoredPoint],
+struct Buckets {
     start_ms: i64,
     period_ms: i64,
     keep_values: bool,
     unit_filter: Option<u8>,
     split_units: bool,
-) -> BTreeMap<(i64, u8), Aggregate> {
-    let mut buckets: BTreeMap<(i64, u8), Aggregate> = BTreeMap::new();
-    for p in points {
-        if unit_filter.is_some_and(|u| u != p.unit) {
-            continue;
+    dense: Option<(usize, Vec<(u8, Vec<Option<Aggregate>>)>)>,
+    sparse: BTreeMap<(i64, u8), Aggregate>,
+}
+
+impl Buckets {
+    fn new(
+        start_ms: i64,
+        end_ms: i64,
+        period_ms: i64,
+        keep_values: bool,
+        unit_filter: Option<u8>,
+        split_units: bool,
+    ) -> Self {
+        let count = (end_ms - start_ms + period_ms - 1) / period_ms;
+        let dense = (count <= DENSE_BUCKETS)
+            .then(|| (usize::try_from(count.max(0)).unwrap_or(0), Vec::new()));
+        Buckets {
+            start_ms,
+            period_ms,
+            keep_values,
+            unit_filter,
+            split_units,
+            dense,
+            sparse: BTreeMap::new(),
         }
-        let bucket = start_ms + (p.timestamp_ms - start_ms).div_euclid(period_ms) * period_ms;
-        let unit = if split_units { p.unit } else { 0 };
-        buckets
-            .entry((bucket, unit))
-            .or_insert_with(|| Aggregate::new_with_values(keep_values))
-            .add(&p.sample);
     }
-    buckets
+
+    fn add(&mut self, p: &StoredPoint) {
+        if self.unit_filter.is_some_and(|u| u != p.unit) {
+            return;
+        }
+        let index = (p.timestamp_ms - self.start_ms).div_euclid(self.period_ms);
+        let unit = if self.split_units { p.unit } else { 0 };
+        let keep = self.keep_values;
+        match &mut self.dense {
+            Some((count, units)) => {
+                let Ok(i) = usize::try_from(index) else {
+                    return;
+                };
+                let slots = match units.iter_mut().position(|(u, _)| *u == unit) {
+                    Some(at) => &mut units[at].1,
+                    None => {
+                        units.push((unit, vec![None; *count]));
+                        let last = units.len() - 1;
+                        &mut units[last].1
+                    }
+                };
+                if let Some(slot) = slots.get_mut(i) {
+                    slot.get_or_insert_with(|| Aggregate::new_with_values(keep))
+                        .add(&p.sample);
+                }
+            }
+            None => {
+                let bucket = self.start_ms + index * self.period_ms;
+                self.sparse
+                    .entry((bucket, unit))
+                    .or_insert_with(|| Aggregate::new_with_values(keep))
+                    .add(&p.sample);
+            }
+        }
+    }
+
+    /// Buckets with data, ordered by (bucket start, unit).
+    fn into_sorted(self) -> Vec<((i64, u8), Aggregate)> {
+        let Some((_, units)) = self.dense else {
+            return self.sparse.into_iter().collect();
+        };
+        let mut out: Vec<((i64, u8), Aggregate)> = Vec::new();
+        for (unit, slots) in units {
+            for (i, slot) in slots.into_iter().enumerate() {
+                if let Some(agg) = slot {
+                    out.push(((self.start_ms + i as i64 * self.period_ms, unit), agg));
+                }
+            }
+        }
+        out.sort_by_key(|(key, _)| *key);
+        out
+    }
 }
 
 /// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html
@@ -430,16 +497,17 @@ pub async fn get_metric_statistics(
     );
     let mut datapoints = Vec::new();
     if let Some(series) = repo.find_series(&key).await? {
-        let points = repo.points(series, start, end).await?;
-        let buckets = bucketize(
-            &points,
+        let mut buckets = Buckets::new(
             start,
+            end,
             period_ms,
             !extended.is_empty(),
             unit_filter,
             true,
         );
-        for ((bucket, unit), agg) in buckets {
+        repo.visit_points(series, start, end, |p| buckets.add(&p))
+            .await?;
+        for ((bucket, unit), agg) in buckets.into_sorted() {
             let mut dp = Datapoint {
                 timestamp: bucket as f64 / 1000.0,
                 unit: Some(unit_name(unit).to_string()),
@@ -606,11 +674,11 @@ pub async fn get_metric_data(
         let mut timestamps = Vec::new();
         let mut values = Vec::new();
         if let Some(series) = repo.find_series(&key).await? {
-            let points = repo.points(series, q_start, end).await?;
             let keep = matches!(parsed, Stat::Extended(_));
-            for ((bucket, _), agg) in
-                bucketize(&points, q_start, period_ms, keep, unit_filter, false)
-            {
+            let mut buckets = Buckets::new(q_start, end, period_ms, keep, unit_filter, false);
+            repo.visit_points(series, q_start, end, |p| buckets.add(&p))
+                .await?;
+            for ((bucket, _), agg) in buckets.into_sorted() {
                 let v = match &parsed {
                     Stat::Basic(s) => agg.statistic(*s),
                     Stat::Extended(e) => agg.extended(e),

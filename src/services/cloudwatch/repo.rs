@@ -159,13 +159,14 @@ impl MetricsRepo {
         Ok(row.map(|r| r.get::<i64, _>(0)))
     }
 
-    /// Decodes the points of a series with `start_ms <= timestamp < end_ms`.
-    pub async fn points(
+    /// Visits the points of a series with `start_ms <= timestamp < end_ms`.
+    pub async fn visit_points(
         &self,
         series_id: i64,
         start_ms: i64,
         end_ms: i64,
-    ) -> Result<Vec<StoredPoint>, StoreError> {
+        mut visit: impl FnMut(StoredPoint),
+    ) -> Result<(), StoreError> {
         let rows = sqlx::query(
             "SELECT data FROM metric_chunks WHERE series_id = ? AND hour BETWEEN ? AND ?",
         )
@@ -174,14 +175,13 @@ impl MetricsRepo {
         .bind((end_ms - 1).div_euclid(HOUR_MS))
         .fetch_all(self.db.reader())
         .await?;
-        let mut out = Vec::new();
         for row in rows {
             let data: &[u8] = row.get(0);
-            chunk::decode(data, |t| t >= start_ms && t < end_ms, &mut out).ok_or_else(|| {
+            chunk::decode(data, |t| t >= start_ms && t < end_ms, &mut visit).ok_or_else(|| {
                 StoreError::Corrupt(format!("metric chunk of series {series_id}"))
             })?;
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Series of an account and region in id order after `after_id`, optionally narrowed.

@@ -9,7 +9,7 @@
 
 use std::cmp::Ordering;
 
-use super::ast::{ArithmeticOp, CompareOp, Expr, LikePattern, Slot};
+use super::ast::{ArithmeticOp, CompareOp, Expr, LikePattern, ParseCommand, ParsePattern, Slot};
 use super::value::{compare_values, parse_numeric, Value};
 
 pub(super) trait EvalContext {
@@ -159,6 +159,45 @@ fn value_truth(value: &Value<'_>) -> Option<bool> {
             } else {
                 None
             }
+        }
+    }
+}
+
+/// Runs a `parse` command's pattern over its source text.
+pub(super) fn extract(
+    parse: &ParseCommand,
+    context: &dyn EvalContext,
+) -> Vec<(Slot, Option<String>)> {
+    let source = evaluate(&parse.source, context);
+    let text = source.as_ref().map(Value::to_text);
+    let text = text.as_deref();
+    match &parse.pattern {
+        ParsePattern::Glob { regex, targets } => {
+            let captures = text.and_then(|text| regex.captures(text));
+            targets
+                .iter()
+                .enumerate()
+                .map(|(index, slot)| {
+                    let value = captures
+                        .as_ref()
+                        .and_then(|c| c.get(index + 1))
+                        .map(|m| m.as_str().to_owned());
+                    (*slot, value)
+                })
+                .collect()
+        }
+        ParsePattern::Regex { regex, targets } => {
+            let captures = text.and_then(|text| regex.captures(text));
+            targets
+                .iter()
+                .map(|(name, slot)| {
+                    let value = captures
+                        .as_ref()
+                        .and_then(|c| c.name(name))
+                        .map(|m| m.as_str().to_owned());
+                    (*slot, value)
+                })
+                .collect()
         }
     }
 }
