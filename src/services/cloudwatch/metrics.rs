@@ -337,6 +337,9 @@ fn check_period(period: i64, parameter: &str) -> Result<()> {
 /// longer ranges (sparse data over many periods) use an ordered map.
 const DENSE_BUCKETS: i64 = 200_000;
 
+/// One unit's aggregates, one slot per bucket.
+type UnitSlots = (u8, Vec<Option<Aggregate>>);
+
 /// Aggregates points into period buckets starting at `start_ms`, keyed by (bucket, unit) when
 /// `split_units` (GetMetricStatistics reports each unit apart), else by bucket alone.
 struct Buckets {
@@ -345,7 +348,8 @@ struct Buckets {
     keep_values: bool,
     unit_filter: Option<u8>,
     split_units: bool,
-    dense: Option<(usize, Vec<(u8, Vec<Option<Aggregate>>)>)>,
+    /// The bucket count and, per unit seen, one slot per bucket.
+    dense: Option<(usize, Vec<UnitSlots>)>,
     sparse: BTreeMap<(i64, u8), Aggregate>,
 }
 
