@@ -1,10 +1,13 @@
 -- CloudWatch metrics.
 --
--- A series is one (namespace, metric name, dimension set) of one account and region. Its
--- datapoints are stored in chunks: each group commit writes, per series and per hour of
--- timestamps, one row whose blob holds that batch's points. Under interleaved traffic from many
--- series this turns thousands of index inserts per commit into a few dozen, and a query for one
--- series and a time range reads a handful of rows found by (series_id, hour).
+-- A series is one (namespace, metric name, dimension set) of one account and region.
+--
+-- Datapoints arrive interleaved across many series. Each group commit appends them as ONE row
+-- of metric_ingest_log (rowid order: no index to update, one or two pages written per commit).
+-- A background compaction regularly moves the log into metric_chunks: one row per series and
+-- hour of timestamps holding that series' points, found by (series_id, hour). A query reads
+-- the chunks of its series and hours plus the (small) uncompacted log, in one statement so
+-- that both come from the same snapshot.
 
 CREATE TABLE metric_series (
     id          INTEGER PRIMARY KEY,
@@ -31,3 +34,11 @@ CREATE TABLE metric_chunks (
 );
 
 CREATE INDEX metric_chunks_by_series_hour ON metric_chunks (series_id, hour);
+
+CREATE TABLE metric_ingest_log (
+    id     INTEGER PRIMARY KEY,
+    -- Timestamp range (epoch ms) of the points in the row, to skip rows a query cannot use.
+    min_ms INTEGER NOT NULL,
+    max_ms INTEGER NOT NULL,
+    data   BLOB    NOT NULL
+);

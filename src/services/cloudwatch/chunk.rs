@@ -1,5 +1,7 @@
 //! The binary layout of a chunk of datapoints (one row of `metric_chunks`).
 //!
+//! Two blob kinds use this layout: chunks (one series, `metric_chunks`) and ingest-log rows
+//! (many series, each point preceded by its `series_id: i64`, `metric_ingest_log`).
 //! Points are appended back to back, little-endian:
 //! `timestamp_ms: i64, flags: u8, unit: u8, payload`, where the flags' low two bits give the
 //! payload kind (0 one value `f64`; 1 statistic set, four `f64`; 2 value array, `u16` length
@@ -79,38 +81,66 @@ pub fn decode(
 ) -> Option<()> {
     let mut r = Reader { bytes };
     while !r.bytes.is_empty() {
-        let timestamp_ms = i64::from_le_bytes(r.take::<8>()?);
-        let [flags, unit] = r.take::<2>()?;
-        let sample = match flags & 0b11 {
-            KIND_SINGLE => Sample::Single(r.f64()?),
-            KIND_SET => Sample::Set {
-                sample_count: r.f64()?,
-                sum: r.f64()?,
-                minimum: r.f64()?,
-                maximum: r.f64()?,
-            },
-            KIND_VALUES => {
-                let n = usize::from(u16::from_le_bytes(r.take::<2>()?));
-                let mut values = Vec::with_capacity(n);
-                let mut counts = Vec::with_capacity(n);
-                for _ in 0..n {
-                    values.push(r.f64()?);
-                    counts.push(r.f64()?);
-                }
-                Sample::Values { values, counts }
-            }
-            _ => return None,
-        };
-        if keep(timestamp_ms) {
-            visit(StoredPoint {
-                timestamp_ms,
-                unit,
-                high_resolution: flags & HIGH_RES != 0,
-                sample,
-            });
+        let point = read_point(&mut r)?;
+        if keep(point.timestamp_ms) {
+            visit(point);
         }
     }
     Some(())
+}
+
+/// Ingest-log blobs hold points of many series: each point is preceded by its series id.
+pub fn encode_tagged_into(out: &mut Vec<u8>, series_id: i64, point: &StoredPoint) {
+    out.extend_from_slice(&series_id.to_le_bytes());
+    encode_into(out, point);
+}
+
+/// Visits the points of an ingest-log blob for which `keep(series_id, timestamp_ms)` holds.
+pub fn decode_tagged(
+    bytes: &[u8],
+    mut keep: impl FnMut(i64, i64) -> bool,
+    mut visit: impl FnMut(i64, StoredPoint),
+) -> Option<()> {
+    let mut r = Reader { bytes };
+    while !r.bytes.is_empty() {
+        let series_id = i64::from_le_bytes(r.take::<8>()?);
+        let point = read_point(&mut r)?;
+        if keep(series_id, point.timestamp_ms) {
+            visit(series_id, point);
+        }
+    }
+    Some(())
+}
+
+fn read_point(r: &mut Reader<'_>) -> Option<StoredPoint> {
+    let timestamp_ms = i64::from_le_bytes(r.take::<8>()?);
+    let [flags, unit] = r.take::<2>()?;
+    let sample = match flags & 0b11 {
+        KIND_SINGLE => Sample::Single(r.f64()?),
+        KIND_SET => Sample::Set {
+            sample_count: r.f64()?,
+            sum: r.f64()?,
+            minimum: r.f64()?,
+            maximum: r.f64()?,
+        },
+        KIND_VALUES => {
+            let n = usize::from(u16::from_le_bytes(r.take::<2>()?));
+            let mut values = Vec::with_capacity(n);
+            let mut counts = Vec::with_capacity(n);
+            for _ in 0..n {
+                values.push(r.f64()?);
+                counts.push(r.f64()?);
+            }
+            Sample::Values { values, counts }
+        }
+        _ => return None,
+    };
+    Some(StoredPoint {
+        timestamp_ms,
+        unit,
+        high_resolution: flags & HIGH_RES != 0,
+        sample,
+    })
 }
 
 #[cfg(test)]
@@ -158,5 +188,19 @@ mod tests {
         decode(&blob, |t| t >= 1_000, |p| out.push(p)).unwrap();
         assert_eq!(out.len(), 2);
         assert!(decode(&blob[..blob.len() - 1], |_| true, |_| ()).is_none());
+
+        let mut tagged = Vec::new();
+        for (i, p) in points.iter().enumerate() {
+            encode_tagged_into(&mut tagged, i as i64 % 2, p);
+        }
+        let mut seen = Vec::new();
+        decode_tagged(
+            &tagged,
+            |series, _| series == 0,
+            |series, p| seen.push((series, p)),
+        )
+        .unwrap();
+        assert_eq!(seen, vec![(0, points[0].clone()), (0, points[2].clone())]);
+        assert!(decode_tagged(&tagged[..tagged.len() - 3], |_, _| true, |_, _| ()).is_none());
     }
 }
