@@ -363,6 +363,9 @@ async fn run_compactor(db: Db) {
     }
 }
 
+/// A chunk being assembled: its point count and encoded points.
+type ChunkDraft = (i64, Vec<u8>);
+
 /// One compaction pass in one transaction, so readers see every point exactly once: either
 /// still in the log or already in a chunk. Returns the number of log rows moved.
 pub async fn compact_once(db: &Db) -> Result<i64, StoreError> {
@@ -375,7 +378,7 @@ pub async fn compact_once(db: &Db) -> Result<i64, StoreError> {
             let Some(last_id) = rows.last().map(|r| r.get::<i64, _>(0)) else {
                 return Ok(0);
             };
-            let mut groups: HashMap<(i64, i64), (i64, Vec<u8>)> = HashMap::new();
+            let mut groups: HashMap<(i64, i64), ChunkDraft> = HashMap::new();
             for row in &rows {
                 let data: &[u8] = row.get(1);
                 chunk::decode_tagged(
@@ -391,7 +394,7 @@ pub async fn compact_once(db: &Db) -> Result<i64, StoreError> {
                 )
                 .ok_or_else(|| StoreError::Corrupt("metric ingest log row".into()))?;
             }
-            let groups: Vec<((i64, i64), (i64, Vec<u8>))> = groups.into_iter().collect();
+            let groups: Vec<((i64, i64), ChunkDraft)> = groups.into_iter().collect();
             for group in groups.chunks(ROWS_PER_INSERT) {
                 let mut sql = String::from(
                     "INSERT INTO metric_chunks (series_id, hour, points, data) VALUES ",
