@@ -10,6 +10,7 @@ use ciborium::Value as Cbor;
 use serde_json::{Map, Value};
 
 use super::model::{ServiceModel, ShapeId, ShapeKind};
+use super::path::Path;
 use super::{DecodeError, Document, Encoded};
 
 const RECURSION_LIMIT: usize = 64;
@@ -22,19 +23,11 @@ pub fn decode(model: &ServiceModel, input: ShapeId, body: &[u8]) -> Result<Docum
     }
     let value: Cbor = ciborium::de::from_reader_with_recursion_limit(body, RECURSION_LIMIT)
         .map_err(|e| DecodeError::Malformed(format!("Could not parse CBOR request body: {e}")))?;
-    read(model, input, value, "", 0)
+    read(model, input, value, &Path::Root, 0)
 }
 
-fn malformed(path: &str, expected: &str) -> DecodeError {
-    DecodeError::Malformed(format!("Expected {expected} at '{path}'"))
-}
-
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}.{name}")
-    }
+fn malformed(path: &Path<'_>, expected: &str) -> DecodeError {
+    DecodeError::Malformed(format!("Expected {expected} at '{}'", path.dotted()))
 }
 
 fn number(value: &Cbor) -> Option<f64> {
@@ -50,7 +43,7 @@ fn read(
     model: &ServiceModel,
     shape: ShapeId,
     value: Cbor,
-    path: &str,
+    path: &Path<'_>,
     depth: usize,
 ) -> Result<Value, DecodeError> {
     if depth > RECURSION_LIMIT {
@@ -67,10 +60,15 @@ fn read(
                     continue;
                 }
                 if let Some(member) = members.iter().find(|m| m.wire_name() == key) {
-                    let p = join(path, &member.name);
                     out.insert(
                         member.name.clone(),
-                        read(model, member.target, v, &p, depth + 1)?,
+                        read(
+                            model,
+                            member.target,
+                            v,
+                            &path.member(&member.name),
+                            depth + 1,
+                        )?,
                     );
                 }
             }
@@ -79,7 +77,7 @@ fn read(
         (ShapeKind::List { member }, Cbor::Array(items)) => items
             .into_iter()
             .enumerate()
-            .map(|(i, v)| read(model, *member, v, &join(path, &i.to_string()), depth + 1))
+            .map(|(i, v)| read(model, *member, v, &path.index(i), depth + 1))
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array),
         (ShapeKind::Map { value, .. }, Cbor::Map(entries)) => {
@@ -88,8 +86,8 @@ fn read(
                 let Cbor::Text(key) = k else {
                     return Err(malformed(path, "text keys in a map"));
                 };
-                let p = join(path, &key);
-                out.insert(key, read(model, *value, v, &p, depth + 1)?);
+                let decoded = read(model, *value, v, &path.key(&key), depth + 1)?;
+                out.insert(key, decoded);
             }
             Ok(Value::Object(out))
         }
@@ -98,8 +96,8 @@ fn read(
         (ShapeKind::Integer | ShapeKind::Long, Cbor::Integer(i)) => i64::try_from(i128::from(i))
             .map(Value::from)
             .map_err(|_| DecodeError::InvalidValue {
-                path: path.to_string(),
-                message: format!("The value for parameter {path} is out of range."),
+                path: path.dotted(),
+                message: format!("The value for parameter {} is out of range.", path.dotted()),
             }),
         (ShapeKind::Float | ShapeKind::Double, v @ (Cbor::Float(_) | Cbor::Integer(_))) => {
             let f = number(&v).unwrap_or(f64::NAN);
@@ -107,9 +105,10 @@ fn read(
                 Ok(Value::from(f))
             } else {
                 Err(DecodeError::InvalidValue {
-                    path: path.to_string(),
+                    path: path.dotted(),
                     message: format!(
-                        "The value {f} for parameter {path} is invalid: special floating point values are not supported."
+                        "The value {f} for parameter {} is invalid: special floating point values are not supported.",
+                        path.dotted()
                     ),
                 })
             }

@@ -7,6 +7,7 @@
 use serde_json::{Map, Value};
 
 use super::model::{ServiceModel, ShapeId, ShapeKind};
+use super::path::Path;
 use super::{DecodeError, Document, Encoded, Protocol};
 
 /// Nesting deeper than this is refused before it can exhaust the stack.
@@ -30,10 +31,11 @@ pub fn decode(model: &ServiceModel, input: ShapeId, body: &[u8]) -> Result<Docum
             "Start of structure or map expected, found another JSON value.".into(),
         ));
     }
-    normalize(model, input, value, "", 0)
+    normalize(model, input, value, &Path::Root, 0)
 }
 
-fn type_error(found: &Value, expected: &str, path: &str) -> DecodeError {
+fn type_error(found: &Value, expected: &str, path: &Path<'_>) -> DecodeError {
+    let path = path.dotted();
     let kind = match found {
         Value::Null => "NULL_VALUE",
         Value::Bool(_) => "BOOLEAN_VALUE",
@@ -47,20 +49,12 @@ fn type_error(found: &Value, expected: &str, path: &str) -> DecodeError {
     ))
 }
 
-fn child_path(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}.{name}")
-    }
-}
-
 /// Checks `value` against `shape` and converts it to document conventions.
 pub(crate) fn normalize(
     model: &ServiceModel,
     shape: ShapeId,
     value: Value,
-    path: &str,
+    path: &Path<'_>,
     depth: usize,
 ) -> Result<Value, DecodeError> {
     if depth > MAX_DEPTH {
@@ -75,10 +69,9 @@ pub(crate) fn normalize(
                     if v.is_null() {
                         continue;
                     }
-                    let p = child_path(path, &member.name);
                     out.insert(
                         member.name.clone(),
-                        normalize(model, member.target, v, &p, depth + 1)?,
+                        normalize(model, member.target, v, &path.member(&member.name), depth + 1)?,
                     );
                 }
             }
@@ -87,14 +80,14 @@ pub(crate) fn normalize(
         (ShapeKind::List { member }, Value::Array(items)) => items
             .into_iter()
             .enumerate()
-            .map(|(i, v)| normalize(model, *member, v, &child_path(path, &i.to_string()), depth + 1))
+            .map(|(i, v)| normalize(model, *member, v, &path.index(i), depth + 1))
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array),
         (ShapeKind::Map { value, .. }, Value::Object(entries)) => {
             let mut out = Map::with_capacity(entries.len());
             for (k, v) in entries {
-                let p = child_path(path, &k);
-                out.insert(k, normalize(model, *value, v, &p, depth + 1)?);
+                let normalized = normalize(model, *value, v, &path.key(&k), depth + 1)?;
+                out.insert(k, normalized);
             }
             Ok(Value::Object(out))
         }
@@ -107,8 +100,8 @@ pub(crate) fn normalize(
                 match n.as_f64() {
                     Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Value::from(f as i64)),
                     _ => Err(DecodeError::InvalidValue {
-                        path: path.to_string(),
-                        message: format!("Value {n} at '{path}' is not a valid integer"),
+                        path: path.dotted(),
+                        message: format!("Value {n} at '{}' is not a valid integer", path.dotted()),
                     }),
                 }
             }
@@ -116,9 +109,10 @@ pub(crate) fn normalize(
         (ShapeKind::Float | ShapeKind::Double, v @ Value::Number(_)) => Ok(v),
         (ShapeKind::Float | ShapeKind::Double, Value::String(text)) => match text.as_str() {
             "NaN" | "Infinity" | "-Infinity" => Err(DecodeError::InvalidValue {
-                path: path.to_string(),
+                path: path.dotted(),
                 message: format!(
-                    "The value {text} for parameter {path} is invalid: special floating point values are not supported."
+                    "The value {text} for parameter {} is invalid: special floating point values are not supported.",
+                    path.dotted()
                 ),
             }),
             other => Err(type_error(&Value::String(other.to_string()), "a Double", path)),
@@ -130,8 +124,8 @@ pub(crate) fn normalize(
         (ShapeKind::Timestamp, Value::String(text)) => match super::timestamp::parse(&text) {
             Some(f) => Ok(Value::from(f)),
             None => Err(DecodeError::InvalidValue {
-                path: path.to_string(),
-                message: format!("Value '{text}' at '{path}' is not a valid timestamp"),
+                path: path.dotted(),
+                message: format!("Value '{text}' at '{}' is not a valid timestamp", path.dotted()),
             }),
         },
         (ShapeKind::Blob, v @ Value::String(_)) => Ok(v),

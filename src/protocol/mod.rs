@@ -17,6 +17,7 @@ pub mod detect;
 pub mod error;
 pub mod json;
 pub mod model;
+pub mod path;
 pub mod query;
 pub mod timestamp;
 pub mod validate;

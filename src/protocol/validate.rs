@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::error::validation_error_shape;
 use super::model::{ServiceModel, ShapeId, ShapeKind};
+use super::path::Path;
 use super::{ServiceId, WireError};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -44,34 +45,14 @@ pub fn validate(
         _ => PathStyle::Coral,
     };
     let mut out = Vec::new();
-    walk(model, shape, doc, String::new(), style, &mut out);
+    walk(model, shape, doc, &Path::Root, style, &mut out);
     out
 }
 
-fn join(path: &str, name: &str, style: PathStyle) -> String {
-    let name = match style {
-        PathStyle::Query => name.to_string(),
-        PathStyle::Coral => lower_first(name),
-    };
-    if path.is_empty() {
-        name
-    } else {
-        format!("{path}.{name}")
-    }
-}
-
-fn lower_first(name: &str) -> String {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
-fn item_path(path: &str, index: usize, style: PathStyle) -> String {
+fn render(path: &Path<'_>, style: PathStyle) -> String {
     match style {
-        PathStyle::Query => format!("{path}.member.{}", index + 1),
-        PathStyle::Coral => format!("{path}.{}.member", index + 1),
+        PathStyle::Query => path.query_style(),
+        PathStyle::Coral => path.coral_style(),
     }
 }
 
@@ -86,14 +67,14 @@ fn walk(
     model: &ServiceModel,
     shape: ShapeId,
     value: &Value,
-    path: String,
+    path: &Path<'_>,
     style: PathStyle,
     out: &mut Vec<Violation>,
 ) {
     let s = model.shape(shape);
     let mut constraint = |constraint: String| {
         out.push(Violation::Constraint {
-            path: path.clone(),
+            path: render(path, style),
             value: display(value),
             constraint,
         });
@@ -154,7 +135,7 @@ fn walk(
                 ));
             }
             for (i, item) in items.iter().enumerate() {
-                walk(model, *member, item, item_path(&path, i, style), style, out);
+                walk(model, *member, item, &path.index(i), style, out);
             }
         }
         (
@@ -170,21 +151,14 @@ fn walk(
                 ));
             }
             for (k, v) in entries {
-                walk(
-                    model,
-                    *value_shape,
-                    v,
-                    join(&path, k, PathStyle::Query),
-                    style,
-                    out,
-                );
+                walk(model, *value_shape, v, &path.key(k), style, out);
             }
         }
         (ShapeKind::Structure { members, required }, Value::Object(fields)) => {
             for name in required {
                 if fields.get(name).is_none_or(Value::is_null) {
                     out.push(Violation::Missing {
-                        path: join(&path, name, style),
+                        path: render(&path.member(name), style),
                     });
                 }
             }
@@ -194,7 +168,7 @@ fn walk(
                         model,
                         member.target,
                         v,
-                        join(&path, &member.name, style),
+                        &path.member(&member.name),
                         style,
                         out,
                     );

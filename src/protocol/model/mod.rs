@@ -208,7 +208,7 @@ struct RawRef {
 struct RawShape {
     #[serde(rename = "type")]
     kind: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "ordered_members")]
     members: Vec<(String, RawRef)>,
     #[serde(default)]
     required: Vec<String>,
@@ -234,10 +234,7 @@ struct RawError {
 }
 
 fn load(service: ServiceId, json: &str) -> Result<ServiceModel, ModelError> {
-    // Members are an object in the JSON; keep their declared order (it is the XML order too).
-    let value: serde_json::Value = serde_json::from_str(json)?;
-    let raw = members_as_pairs(value);
-    let raw: RawModel = serde_json::from_value(raw)?;
+    let raw: RawModel = serde_json::from_str(json)?;
 
     let mut names: Vec<&String> = raw.shapes.keys().collect();
     names.sort();
@@ -353,23 +350,29 @@ fn ref_shape(r: &Option<RawRef>, owner: &str) -> Result<String, ModelError> {
         .ok_or_else(|| ModelError::MissingShape(format!("{owner} (member/key/value)")))
 }
 
-/// Rewrites every shape's `members` object into an array of `[name, ref]` pairs so that
-/// deserialization keeps the declared member order.
-fn members_as_pairs(mut model: serde_json::Value) -> serde_json::Value {
-    if let Some(shapes) = model.get_mut("shapes").and_then(|s| s.as_object_mut()) {
-        for shape in shapes.values_mut() {
-            if let Some(obj) = shape.as_object_mut() {
-                if let Some(serde_json::Value::Object(members)) = obj.remove("members") {
-                    let pairs = members
-                        .into_iter()
-                        .map(|(k, v)| serde_json::Value::Array(vec![k.into(), v]))
-                        .collect();
-                    obj.insert("members".into(), serde_json::Value::Array(pairs));
-                }
+/// Members are a JSON object; this keeps their declared order, which is the order XML
+/// responses and CBOR maps are written in.
+fn ordered_members<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<(String, RawRef)>, D::Error> {
+    struct Ordered;
+    impl<'de> serde::de::Visitor<'de> for Ordered {
+        type Value = Vec<(String, RawRef)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map of members")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
+            while let Some(entry) = map.next_entry()? {
+                out.push(entry);
             }
+            Ok(out)
         }
     }
-    model
+    deserializer.deserialize_map(Ordered)
 }
 
 #[cfg(test)]
@@ -406,7 +409,9 @@ mod tests {
         let ShapeKind::Structure { members, required } = &m.shape(op.input.unwrap()).kind else {
             panic!("input is a structure");
         };
-        assert!(members.iter().any(|x| x.name == "Namespace"));
+        // Declared order, not alphabetical: Namespace comes before MetricData.
+        assert_eq!(members[0].name, "Namespace");
+        assert_eq!(members[1].name, "MetricData");
         assert!(required.contains(&"Namespace".to_string()));
     }
 }

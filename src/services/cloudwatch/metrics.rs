@@ -36,10 +36,14 @@ fn combination(message: impl Into<String>) -> CloudWatchError {
     CloudWatchError::InvalidParameterCombination(message.into())
 }
 
-fn check_value(value: f64, parameter: &str) -> Result<()> {
+/// A parameter name, formatted only if an error needs it.
+type ParamName<'a> = &'a dyn Fn() -> String;
+
+fn check_value(value: f64, parameter: ParamName<'_>) -> Result<()> {
     if !value.is_finite() || value.abs() > MAX_MAGNITUDE {
         return Err(invalid(format!(
-            "The value {value} for parameter {parameter} is invalid: values must be in the range -2^360 to 2^360."
+            "The value {value} for parameter {} is invalid: values must be in the range -2^360 to 2^360.",
+            parameter()
         )));
     }
     Ok(())
@@ -77,7 +81,7 @@ pub async fn put_metric_data(repo: &MetricsRepo, ctx: &RequestContext, doc: Valu
     }
     let mut points = Vec::with_capacity(request.metric_data.len());
     for (i, datum) in request.metric_data.iter().enumerate() {
-        let p = format!("MetricData.member.{}", i + 1);
+        let p = MemberParam(i + 1);
         let mut names = HashSet::with_capacity(datum.dimensions.len());
         for d in &datum.dimensions {
             if !names.insert(d.name.as_str()) {
@@ -105,7 +109,7 @@ pub async fn put_metric_data(repo: &MetricsRepo, ctx: &RequestContext, doc: Valu
             )));
         }
         let sample = if let Some(v) = datum.value {
-            check_value(v, &format!("{p}.Value"))?;
+            check_value(v, &|| format!("{p}.Value"))?;
             Sample::Single(v)
         } else if let Some(set) = &datum.statistic_values {
             for (name, v) in [
@@ -114,7 +118,7 @@ pub async fn put_metric_data(repo: &MetricsRepo, ctx: &RequestContext, doc: Valu
                 ("Minimum", set.minimum),
                 ("Maximum", set.maximum),
             ] {
-                check_value(v, &format!("{p}.StatisticValues.{name}"))?;
+                check_value(v, &|| format!("{p}.StatisticValues.{name}"))?;
             }
             if set.sample_count <= 0.0 {
                 return Err(invalid(format!(
@@ -140,7 +144,7 @@ pub async fn put_metric_data(repo: &MetricsRepo, ctx: &RequestContext, doc: Valu
                 )));
             }
             for v in values {
-                check_value(*v, &format!("{p}.Values"))?;
+                check_value(*v, &|| format!("{p}.Values"))?;
             }
             let counts = match &datum.counts {
                 Some(c) if c.len() != values.len() => {
@@ -195,7 +199,10 @@ pub async fn put_metric_data(repo: &MetricsRepo, ctx: &RequestContext, doc: Valu
                 ms
             }
         };
-        let unit = unit_of(datum.unit.as_deref(), &format!("{p}.Unit"))?;
+        let unit = match datum.unit.as_deref() {
+            None => 0,
+            Some(u) => unit_of(Some(u), &format!("{p}.Unit"))?,
+        };
         let key = SeriesKey::new(
             &ctx.account_id,
             &ctx.region,
@@ -215,6 +222,16 @@ pub async fn put_metric_data(repo: &MetricsRepo, ctx: &RequestContext, doc: Valu
     }
     repo.put(points, ctx.now_ms).await?;
     Ok(())
+}
+
+/// `MetricData.member.N`, written out only when a message needs it.
+#[derive(Clone, Copy)]
+struct MemberParam(usize);
+
+impl std::fmt::Display for MemberParam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MetricData.member.{}", self.0)
+    }
 }
 
 fn encode_token(prefix: &str, position: i64) -> String {

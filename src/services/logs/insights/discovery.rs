@@ -78,8 +78,7 @@ fn discover_flow_log(message: &str, wanted: &HashMap<String, usize>, found: &mut
 /// JSON `null` counts as absent. Leaves are counted in document order toward
 /// the 200-field cap.
 fn discover_json(message: &str, wanted: &HashMap<String, usize>, found: &mut [Option<String>]) {
-    let Ok(serde_json::Value::Object(root)) = serde_json::from_str::<serde_json::Value>(message)
-    else {
+    let Ok(Json::Object(root)) = serde_json::from_str::<Json>(message) else {
         return;
     };
     let mut walker = Walker {
@@ -101,6 +100,69 @@ fn discover_json(message: &str, wanted: &HashMap<String, usize>, found: &mut [Op
     }
 }
 
+/// A JSON value that keeps object members in document order (the 200-field cap counts them
+/// in that order); leaves are kept as the text Insights shows.
+enum Json {
+    Null,
+    Leaf(String),
+    Array(Vec<Json>),
+    Object(Vec<(String, Json)>),
+}
+
+impl<'de> serde::Deserialize<'de> for Json {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct JsonVisitor;
+        impl<'de> serde::de::Visitor<'de> for JsonVisitor {
+            type Value = Json;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<Json, E> {
+                Ok(Json::Null)
+            }
+            fn visit_none<E>(self) -> Result<Json, E> {
+                Ok(Json::Null)
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
+                Ok(Json::Leaf(v.to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
+                Ok(Json::Leaf(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
+                Ok(Json::Leaf(v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
+                Ok(Json::Leaf(
+                    serde_json::Number::from_f64(v)
+                        .map_or_else(|| v.to_string(), |n| n.to_string()),
+                ))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Json, E> {
+                Ok(Json::Leaf(v.to_string()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Json, E> {
+                Ok(Json::Leaf(v))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Json::Array(items))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+                let mut members = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    members.push(entry);
+                }
+                Ok(Json::Object(members))
+            }
+        }
+        deserializer.deserialize_any(JsonVisitor)
+    }
+}
+
 struct Walker<'a> {
     wanted: &'a HashMap<String, usize>,
     found: &'a mut [Option<String>],
@@ -110,26 +172,24 @@ struct Walker<'a> {
 
 impl Walker<'_> {
     /// Recursion is bounded by serde_json's own nesting limit of 128.
-    fn walk(&mut self, value: &serde_json::Value) {
+    fn walk(&mut self, value: &Json) {
         match value {
-            serde_json::Value::Null => {}
-            serde_json::Value::Object(members) => {
+            Json::Null => {}
+            Json::Object(members) => {
                 for (key, member) in members {
                     self.descend(key, member);
                 }
             }
-            serde_json::Value::Array(items) => {
+            Json::Array(items) => {
                 for (position, item) in items.iter().enumerate() {
                     self.descend(&position.to_string(), item);
                 }
             }
-            serde_json::Value::String(text) => self.leaf(|| text.clone()),
-            serde_json::Value::Number(number) => self.leaf(|| number.to_string()),
-            serde_json::Value::Bool(flag) => self.leaf(|| flag.to_string()),
+            Json::Leaf(text) => self.leaf(|| text.clone()),
         }
     }
 
-    fn descend(&mut self, key: &str, value: &serde_json::Value) {
+    fn descend(&mut self, key: &str, value: &Json) {
         if self.remaining == 0 {
             return;
         }
