@@ -70,6 +70,7 @@ pub async fn build(
     };
     let services = services::Services {
         cloudwatch: services::cloudwatch::CloudWatch::new(db.clone()),
+        logs: services::logs::Logs::new(db.clone(), clock.clone()),
         sts: services::sts::Sts,
     };
     let state = Arc::new(server::Inner {

@@ -70,6 +70,7 @@ pub struct ApiCall {
 /// All services, built once at start-up.
 pub struct Services {
     pub cloudwatch: cloudwatch::CloudWatch,
+    pub logs: logs::Logs,
     pub sts: sts::Sts,
 }
 
@@ -85,8 +86,9 @@ impl Services {
     ) -> Option<HandlerFuture<'a>> {
         match service {
             ServiceId::CloudWatch => self.cloudwatch.call(ctx, operation, input),
+            ServiceId::Logs => self.logs.call(ctx, operation, input),
             ServiceId::Sts => self.sts.call(ctx, operation, input),
-            ServiceId::Logs | ServiceId::Events | ServiceId::CloudTrail => None,
+            ServiceId::Events | ServiceId::CloudTrail => None,
         }
     }
 
@@ -102,7 +104,7 @@ impl Services {
     pub fn status(&self) -> Vec<(ServiceId, &'static str)> {
         vec![
             (ServiceId::CloudWatch, "running"),
-            (ServiceId::Logs, "not implemented"),
+            (ServiceId::Logs, "running"),
             (ServiceId::Events, "not implemented"),
             (ServiceId::CloudTrail, "not implemented"),
             (ServiceId::Sts, "running"),

@@ -64,6 +64,10 @@ impl TestServer {
         aws_sdk_cloudwatch::Client::new(&self.sdk_config(access_key, secret).await)
     }
 
+    pub async fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
+        aws_sdk_cloudwatchlogs::Client::new(&self.sdk_config("test", "test").await)
+    }
+
     /// Sends a raw POST to `/` (or `path`) with the given headers and body.
     pub async fn post(
         &self,

@@ -1,5 +1,214 @@
-//! CloudWatch Logs. So far only its engines exist: the Logs Insights query language
-//! (`insights/`); the service's operations are not implemented yet and answer AWS's
-//! unknown-operation error.
+//! CloudWatch Logs: log groups and streams, ingestion, retrieval, filter patterns, Logs
+//! Insights queries, tags and retention.
+//!
+//! `groups.rs` holds the group and stream operations, `events.rs` ingestion and retrieval,
+//! `queries.rs` Logs Insights; `filter_pattern/` and `insights/` are the pure engines and
+//! `repo.rs` the SQL. Operations of the model not listed in [`Logs::call`] answer AWS's
+//! unknown-operation error (see the README's coverage table).
 
+pub mod events;
+pub mod filter_pattern;
+pub mod groups;
 pub mod insights;
+pub mod queries;
+pub mod repo;
+pub mod types;
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{AwsError, HandlerFuture, InputError};
+use crate::clock::SharedClock;
+use crate::context::RequestContext;
+use crate::store::{Db, StoreError};
+
+/// CloudWatch Logs' errors, named after the model's error shapes.
+#[derive(Debug, thiserror::Error)]
+pub enum LogsError {
+    #[error("{0}")]
+    InvalidParameter(String),
+    #[error("{0}")]
+    ResourceNotFound(String),
+    #[error("{0}")]
+    ResourceAlreadyExists(String),
+    #[error("{0}")]
+    MalformedQuery(String),
+    #[error("{0}")]
+    LimitExceeded(String),
+    #[error("storage failure: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl From<InputError> for LogsError {
+    fn from(e: InputError) -> Self {
+        LogsError::InvalidParameter(e.0)
+    }
+}
+
+impl AwsError for LogsError {
+    fn error_shape(&self) -> &'static str {
+        match self {
+            LogsError::InvalidParameter(_) => "InvalidParameterException",
+            LogsError::ResourceNotFound(_) => "ResourceNotFoundException",
+            LogsError::ResourceAlreadyExists(_) => "ResourceAlreadyExistsException",
+            LogsError::MalformedQuery(_) => "MalformedQueryException",
+            LogsError::LimitExceeded(_) => "LimitExceededException",
+            LogsError::Store(_) => "ServiceUnavailableException",
+        }
+    }
+
+    fn is_internal(&self) -> bool {
+        matches!(self, LogsError::Store(_))
+    }
+}
+
+pub type Result<T, E = LogsError> = std::result::Result<T, E>;
+
+/// How often expired events are deleted.
+const RETENTION_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+
+pub struct Logs {
+    repo: repo::LogsRepo,
+}
+
+impl Logs {
+    /// Builds the service and starts its retention sweeper, which stops when the store closes.
+    pub fn new(db: Db, clock: SharedClock) -> Self {
+        let repo = repo::LogsRepo::new(db);
+        let sweeper = repo.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(RETENTION_SWEEP_INTERVAL).await;
+                match sweeper.sweep_retention(clock.now_ms()).await {
+                    Ok(_) => {}
+                    Err(StoreError::Closed) => return,
+                    Err(e) => tracing::error!(error = %e, "retention sweep failed"),
+                }
+            }
+        });
+        Logs { repo }
+    }
+
+    pub fn call<'a>(
+        &'a self,
+        ctx: &'a RequestContext,
+        operation: &str,
+        input: Value,
+    ) -> Option<HandlerFuture<'a>> {
+        fn boxed<'a, T: serde::Serialize>(
+            f: impl std::future::Future<Output = Result<T>> + Send + 'a,
+        ) -> HandlerFuture<'a> {
+            Box::pin(async move {
+                match f.await {
+                    Ok(out) => super::output(&out),
+                    Err(e) => Err(Box::new(e) as super::BoxError),
+                }
+            })
+        }
+        let repo = &self.repo;
+        Some(match operation {
+            "CreateLogGroup" => boxed(groups::create_log_group(repo, ctx, input)),
+            "DeleteLogGroup" => boxed(groups::delete_log_group(repo, ctx, input)),
+            "DescribeLogGroups" => boxed(groups::describe_log_groups(repo, ctx, input)),
+            "CreateLogStream" => boxed(groups::create_log_stream(repo, ctx, input)),
+            "DeleteLogStream" => boxed(groups::delete_log_stream(repo, ctx, input)),
+            "DescribeLogStreams" => boxed(groups::describe_log_streams(repo, ctx, input)),
+            "PutRetentionPolicy" => boxed(groups::put_retention_policy(repo, ctx, input)),
+            "DeleteRetentionPolicy" => boxed(groups::delete_retention_policy(repo, ctx, input)),
+            "TagResource" => boxed(groups::tag_resource(repo, ctx, input)),
+            "UntagResource" => boxed(groups::untag_resource(repo, ctx, input)),
+            "ListTagsForResource" => boxed(groups::list_tags_for_resource(repo, ctx, input)),
+            "TagLogGroup" => boxed(groups::tag_log_group(repo, ctx, input)),
+            "UntagLogGroup" => boxed(groups::untag_log_group(repo, ctx, input)),
+            "ListTagsLogGroup" => boxed(groups::list_tags_log_group(repo, ctx, input)),
+            "PutLogEvents" => boxed(events::put_log_events(repo, ctx, input)),
+            "GetLogEvents" => boxed(events::get_log_events(repo, ctx, input)),
+            "FilterLogEvents" => boxed(events::filter_log_events(repo, ctx, input)),
+            "StartQuery" => boxed(queries::start_query(repo, ctx, input)),
+            "GetQueryResults" => boxed(queries::get_query_results(repo, ctx, input)),
+            "StopQuery" => boxed(queries::stop_query(repo, ctx, input)),
+            "DescribeQueries" => boxed(queries::describe_queries(repo, ctx, input)),
+            _ => return None,
+        })
+    }
+}
+
+/// The empty output of operations that answer nothing.
+#[derive(serde::Serialize)]
+pub struct Empty {}
+
+/// A log group's name from `logGroupName` or `logGroupIdentifier` (a name or an ARN).
+pub fn group_name(name: Option<String>, identifier: Option<String>) -> Result<String> {
+    match (name, identifier) {
+        (Some(_), Some(_)) => Err(LogsError::InvalidParameter(
+            "LogGroup name and LogGroup ARN are mutually exclusive parameters.".into(),
+        )),
+        (Some(name), None) => Ok(name),
+        (None, Some(identifier)) => Ok(name_from_identifier(&identifier)),
+        (None, None) => Err(LogsError::InvalidParameter(
+            "Either logGroupName or logGroupIdentifier must be specified.".into(),
+        )),
+    }
+}
+
+fn name_from_identifier(identifier: &str) -> String {
+    match identifier.split_once(":log-group:") {
+        Some((_, rest)) => rest.trim_end_matches(":*").to_string(),
+        None => identifier.to_string(),
+    }
+}
+
+pub fn group_arn(ctx: &RequestContext, name: &str) -> String {
+    format!(
+        "arn:aws:logs:{}:{}:log-group:{name}",
+        ctx.region, ctx.account_id
+    )
+}
+
+pub fn group_not_found() -> LogsError {
+    LogsError::ResourceNotFound("The specified log group does not exist.".into())
+}
+
+pub fn stream_not_found() -> LogsError {
+    LogsError::ResourceNotFound("The specified log stream does not exist.".into())
+}
+
+/// The group of this request's account and region, or AWS's not-found error.
+pub async fn require_group(
+    repo: &repo::LogsRepo,
+    ctx: &RequestContext,
+    name: &str,
+) -> Result<repo::GroupRow> {
+    repo.find_group(&ctx.account_id, &ctx.region, name)
+        .await?
+        .ok_or_else(group_not_found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_identifiers_accept_names_and_arns() {
+        assert_eq!(group_name(Some("/app".into()), None).unwrap(), "/app");
+        assert_eq!(
+            group_name(
+                None,
+                Some("arn:aws:logs:us-east-1:123456789012:log-group:/app/x:*".into())
+            )
+            .unwrap(),
+            "/app/x"
+        );
+        assert_eq!(
+            group_name(
+                None,
+                Some("arn:aws:logs:us-east-1:123456789012:log-group:g".into())
+            )
+            .unwrap(),
+            "g"
+        );
+        assert!(group_name(None, None).is_err());
+        assert!(group_name(Some("a".into()), Some("a".into())).is_err());
+    }
+}
