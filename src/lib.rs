@@ -68,9 +68,11 @@ pub async fn build(
         Some(path) => Credentials::load(path, &config.account_id)?,
         None => Credentials::new(&config.account_id),
     };
+    let cloudwatch = services::cloudwatch::CloudWatch::new(db.clone());
+    let logs = services::logs::Logs::new(db.clone(), clock.clone(), cloudwatch.publisher());
     let services = services::Services {
-        cloudwatch: services::cloudwatch::CloudWatch::new(db.clone()),
-        logs: services::logs::Logs::new(db.clone(), clock.clone()),
+        cloudwatch,
+        logs,
         sts: services::sts::Sts,
     };
     let state = Arc::new(server::Inner {

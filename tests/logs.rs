@@ -604,3 +604,158 @@ async fn retention_policy_values_and_expired_events() {
     assert_eq!(g.log_groups()[0].retention_in_days(), None);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn metric_filters_and_embedded_metrics_feed_cloudwatch() {
+    use aws_sdk_cloudwatch::primitives::DateTime;
+    use aws_sdk_cloudwatch::types::{Dimension, Statistic};
+    use aws_sdk_cloudwatchlogs::types::MetricTransformation;
+    let server = TestServer::start().await;
+    let logs = server.logs().await;
+    let cw = server.cloudwatch().await;
+    logs.create_log_group()
+        .log_group_name("api")
+        .send()
+        .await
+        .unwrap();
+    logs.create_log_stream()
+        .log_group_name("api")
+        .log_stream_name("s")
+        .send()
+        .await
+        .unwrap();
+    logs.put_metric_filter()
+        .log_group_name("api")
+        .filter_name("latency")
+        .filter_pattern("{ $.latency > 0 }")
+        .metric_transformations(
+            MetricTransformation::builder()
+                .metric_name("Latency")
+                .metric_namespace("Api")
+                .metric_value("$.latency")
+                .dimensions("Route", "$.route")
+                .unit(aws_sdk_cloudwatchlogs::types::StandardUnit::Milliseconds)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let err = logs
+        .put_metric_filter()
+        .log_group_name("api")
+        .filter_name("bad")
+        .filter_pattern("{ $.latency > }")
+        .metric_transformations(
+            MetricTransformation::builder()
+                .metric_name("x")
+                .metric_namespace("y")
+                .metric_value("1")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_invalid_parameter_exception(), "{err:?}");
+    let described = logs
+        .describe_metric_filters()
+        .log_group_name("api")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.metric_filters().len(), 1);
+    assert_eq!(
+        described.metric_filters()[0].filter_pattern(),
+        Some("{ $.latency > 0 }")
+    );
+    let groups = logs.describe_log_groups().send().await.unwrap();
+    assert_eq!(groups.log_groups()[0].metric_filter_count(), Some(1));
+
+    let minute = (now_ms() / 60_000 - 2) * 60_000;
+    logs.put_log_events()
+        .log_group_name("api")
+        .log_stream_name("s")
+        .log_events(event(minute + 1_000, r#"{"route":"/a","latency":100}"#))
+        .log_events(event(minute + 2_000, r#"{"route":"/a","latency":50}"#))
+        .log_events(event(minute + 3_000, r#"{"route":"/b","latency":7}"#))
+        .log_events(event(minute + 4_000, "not json at all"))
+        .log_events(event(
+            minute + 5_000,
+            r#"{"_aws":{"CloudWatchMetrics":[{"Namespace":"Emf","Dimensions":[["Service"]],"Metrics":[{"Name":"Count","Unit":"Count"}]}]},"Service":"checkout","Count":3}"#,
+        ))
+        .send()
+        .await
+        .unwrap();
+    let stats = cw
+        .get_metric_statistics()
+        .namespace("Api")
+        .metric_name("Latency")
+        .dimensions(Dimension::builder().name("Route").value("/a").build())
+        .start_time(DateTime::from_millis(minute))
+        .end_time(DateTime::from_millis(minute + 60_000))
+        .period(60)
+        .statistics(Statistic::Sum)
+        .statistics(Statistic::SampleCount)
+        .send()
+        .await
+        .unwrap();
+    let dp = &stats.datapoints()[0];
+    assert_eq!(dp.sum(), Some(150.0));
+    assert_eq!(dp.sample_count(), Some(2.0));
+    assert_eq!(dp.unit().map(|u| u.as_str()), Some("Milliseconds"));
+    let emf = cw
+        .get_metric_statistics()
+        .namespace("Emf")
+        .metric_name("Count")
+        .dimensions(
+            Dimension::builder()
+                .name("Service")
+                .value("checkout")
+                .build(),
+        )
+        .start_time(DateTime::from_millis(minute))
+        .end_time(DateTime::from_millis(minute + 60_000))
+        .period(60)
+        .statistics(Statistic::Sum)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(emf.datapoints()[0].sum(), Some(3.0));
+
+    let tested = logs
+        .test_metric_filter()
+        .filter_pattern("[ip, user, ..., status = 5*, bytes]")
+        .log_event_messages("10.0.0.1 alice GET / 503 1200")
+        .log_event_messages("10.0.0.2 bob GET / 200 10")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tested.matches().len(), 1);
+    let m = &tested.matches()[0];
+    assert_eq!(m.event_number(), 1);
+    assert_eq!(
+        m.extracted_values()
+            .unwrap()
+            .get("$bytes")
+            .map(String::as_str),
+        Some("1200")
+    );
+    logs.delete_metric_filter()
+        .log_group_name("api")
+        .filter_name("latency")
+        .send()
+        .await
+        .unwrap();
+    let err = logs
+        .delete_metric_filter()
+        .log_group_name("api")
+        .filter_name("latency")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception());
+    server.stop().await;
+}

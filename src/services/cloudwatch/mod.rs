@@ -64,10 +64,70 @@ pub struct CloudWatch {
     repo: repo::MetricsRepo,
 }
 
+/// A datapoint another service publishes (metric filters, embedded metric format).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishedPoint {
+    pub namespace: String,
+    pub metric_name: String,
+    pub dimensions: Vec<types::Dimension>,
+    pub timestamp_ms: i64,
+    pub value: f64,
+    /// A `StandardUnit` name; unknown names are stored as `None`.
+    pub unit: Option<String>,
+    pub high_resolution: bool,
+}
+
+/// The narrow door through which other services put metrics, as PutMetricData would.
+#[derive(Clone)]
+pub struct MetricPublisher {
+    repo: repo::MetricsRepo,
+}
+
+impl MetricPublisher {
+    pub async fn publish(
+        &self,
+        account_id: &str,
+        region: &str,
+        points: Vec<PublishedPoint>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        if points.is_empty() {
+            return Ok(());
+        }
+        let stored = points
+            .into_iter()
+            .map(|p| {
+                let key = repo::SeriesKey::new(
+                    account_id,
+                    region,
+                    &p.namespace,
+                    &p.metric_name,
+                    &p.dimensions,
+                );
+                let unit = p.unit.as_deref().and_then(types::unit_code).unwrap_or(0);
+                let point = chunk::StoredPoint {
+                    timestamp_ms: p.timestamp_ms,
+                    unit,
+                    high_resolution: p.high_resolution,
+                    sample: stats::Sample::Single(p.value),
+                };
+                (key, point)
+            })
+            .collect();
+        self.repo.put(stored, now_ms).await
+    }
+}
+
 impl CloudWatch {
     pub fn new(db: Db) -> Self {
         CloudWatch {
             repo: repo::MetricsRepo::new(db),
+        }
+    }
+
+    pub fn publisher(&self) -> MetricPublisher {
+        MetricPublisher {
+            repo: self.repo.clone(),
         }
     }
 

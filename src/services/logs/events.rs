@@ -9,6 +9,7 @@ use super::repo::{decode_events, LogsRepo, StoredEvent};
 use super::types::*;
 use super::{group_name, require_group, stream_not_found, LogsError, Result};
 use crate::context::RequestContext;
+use crate::services::cloudwatch::MetricPublisher;
 use crate::services::input;
 
 const MAX_BATCH_BYTES: usize = 1_048_576;
@@ -31,6 +32,7 @@ fn invalid(message: impl Into<String>) -> LogsError {
 /// https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html
 pub async fn put_log_events(
     repo: &LogsRepo,
+    publisher: &MetricPublisher,
     ctx: &RequestContext,
     doc: Value,
 ) -> Result<PutLogEventsOutput> {
@@ -93,8 +95,23 @@ pub async fn put_log_events(
             .take(end_kept - first_kept)
             .map(|e| (e.timestamp, e.message))
             .collect();
+        let has_filters = group.metric_filter_count > 0;
+        let embedded = accepted.iter().any(|(_, m)| m.contains("\"_aws\""));
+        // Only events that may become metrics are kept past the write.
+        let for_metrics = (has_filters || embedded).then(|| accepted.clone());
         repo.append(group.id, stream.id, accepted, ctx.now_ms)
             .await?;
+        if let Some(events) = for_metrics {
+            super::metric_filters::publish_from_events(
+                repo,
+                publisher,
+                ctx,
+                group.id,
+                has_filters,
+                &events,
+            )
+            .await?;
+        }
     }
     Ok(PutLogEventsOutput {
         // Sequence tokens are ignored by AWS now but still returned; any opaque value works.

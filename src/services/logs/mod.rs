@@ -10,6 +10,7 @@ pub mod events;
 pub mod filter_pattern;
 pub mod groups;
 pub mod insights;
+pub mod metric_filters;
 pub mod queries;
 pub mod repo;
 pub mod types;
@@ -21,6 +22,7 @@ use serde_json::Value;
 use super::{AwsError, HandlerFuture, InputError};
 use crate::clock::SharedClock;
 use crate::context::RequestContext;
+use crate::services::cloudwatch::MetricPublisher;
 use crate::store::{Db, StoreError};
 
 /// CloudWatch Logs' errors, named after the model's error shapes.
@@ -70,11 +72,12 @@ const RETENTION_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
 pub struct Logs {
     repo: repo::LogsRepo,
+    publisher: MetricPublisher,
 }
 
 impl Logs {
     /// Builds the service and starts its retention sweeper, which stops when the store closes.
-    pub fn new(db: Db, clock: SharedClock) -> Self {
+    pub fn new(db: Db, clock: SharedClock, publisher: MetricPublisher) -> Self {
         let repo = repo::LogsRepo::new(db);
         let sweeper = repo.clone();
         tokio::spawn(async move {
@@ -87,7 +90,7 @@ impl Logs {
                 }
             }
         });
-        Logs { repo }
+        Logs { repo, publisher }
     }
 
     pub fn call<'a>(
@@ -122,7 +125,13 @@ impl Logs {
             "TagLogGroup" => boxed(groups::tag_log_group(repo, ctx, input)),
             "UntagLogGroup" => boxed(groups::untag_log_group(repo, ctx, input)),
             "ListTagsLogGroup" => boxed(groups::list_tags_log_group(repo, ctx, input)),
-            "PutLogEvents" => boxed(events::put_log_events(repo, ctx, input)),
+            "PutLogEvents" => boxed(events::put_log_events(repo, &self.publisher, ctx, input)),
+            "PutMetricFilter" => boxed(metric_filters::put_metric_filter(repo, ctx, input)),
+            "DeleteMetricFilter" => boxed(metric_filters::delete_metric_filter(repo, ctx, input)),
+            "DescribeMetricFilters" => {
+                boxed(metric_filters::describe_metric_filters(repo, ctx, input))
+            }
+            "TestMetricFilter" => boxed(metric_filters::test_metric_filter(repo, ctx, input)),
             "GetLogEvents" => boxed(events::get_log_events(repo, ctx, input)),
             "FilterLogEvents" => boxed(events::filter_log_events(repo, ctx, input)),
             "StartQuery" => boxed(queries::start_query(repo, ctx, input)),

@@ -544,6 +544,91 @@ impl LogsRepo {
             .await
     }
 
+    /// Creates or replaces a metric filter.
+    pub async fn put_metric_filter(
+        &self,
+        group_id: i64,
+        name: String,
+        pattern: String,
+        transformations: String,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.db
+            .write(move |conn: &mut SqliteConnection| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "INSERT INTO log_metric_filters (group_id, name, pattern, transformations, creation_time_ms) VALUES (?1, ?2, ?3, ?4, ?5) \
+                         ON CONFLICT (group_id, name) DO UPDATE SET pattern = ?3, transformations = ?4",
+                    )
+                    .bind(group_id)
+                    .bind(&name)
+                    .bind(&pattern)
+                    .bind(&transformations)
+                    .bind(now_ms)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    /// `Ok(false)` when there was no such filter.
+    pub async fn delete_metric_filter(
+        &self,
+        group_id: i64,
+        name: String,
+    ) -> Result<bool, StoreError> {
+        self.db
+            .write(move |conn: &mut SqliteConnection| {
+                Box::pin(async move {
+                    let done = sqlx::query(
+                        "DELETE FROM log_metric_filters WHERE group_id = ? AND name = ?",
+                    )
+                    .bind(group_id)
+                    .bind(&name)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(done.rows_affected() > 0)
+                })
+            })
+            .await
+    }
+
+    /// Metric filters of an account and region (or of one group), by group name then filter name.
+    pub async fn metric_filters(
+        &self,
+        account_id: &str,
+        region: &str,
+        group_id: Option<i64>,
+    ) -> Result<Vec<MetricFilterRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT f.name, f.pattern, f.transformations, f.creation_time_ms, g.name FROM log_metric_filters f \
+             JOIN log_groups g ON g.id = f.group_id WHERE g.account_id = ?1 AND g.region = ?2 \
+             AND (?3 IS NULL OR g.id = ?3) ORDER BY g.name, f.name",
+        )
+        .bind(account_id)
+        .bind(region)
+        .bind(group_id)
+        .fetch_all(self.db.reader())
+        .await?;
+        Ok(rows.iter().map(metric_filter_row).collect())
+    }
+
+    pub async fn metric_filters_of_group(
+        &self,
+        group_id: i64,
+    ) -> Result<Vec<MetricFilterRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT f.name, f.pattern, f.transformations, f.creation_time_ms, g.name FROM log_metric_filters f \
+             JOIN log_groups g ON g.id = f.group_id WHERE f.group_id = ? ORDER BY f.name",
+        )
+        .bind(group_id)
+        .fetch_all(self.db.reader())
+        .await?;
+        Ok(rows.iter().map(metric_filter_row).collect())
+    }
+
     pub async fn save_query(&self, query: NewQuery) -> Result<(), StoreError> {
         self.db
             .write(move |conn: &mut SqliteConnection| {
@@ -620,6 +705,25 @@ impl LogsRepo {
                 })
             })
             .await
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MetricFilterRow {
+    pub name: String,
+    pub pattern: String,
+    pub transformations: String,
+    pub creation_time_ms: i64,
+    pub group_name: String,
+}
+
+fn metric_filter_row(r: &sqlx::sqlite::SqliteRow) -> MetricFilterRow {
+    MetricFilterRow {
+        name: r.get(0),
+        pattern: r.get(1),
+        transformations: r.get(2),
+        creation_time_ms: r.get(3),
+        group_name: r.get(4),
     }
 }
 
