@@ -2,6 +2,8 @@
 //!
 //! Events are ordered by (timestamp, batch, index in batch): the position that tokens carry.
 
+use std::ops::ControlFlow;
+
 use serde_json::Value;
 
 use super::filter_pattern::FilterPattern;
@@ -147,25 +149,21 @@ async fn load_events(
         after,
         enough,
     } = scan;
-    let batches = repo.batches(group_id, stream_ids, start_ms, end_ms).await?;
     let mut out: Vec<StoredEvent> = Vec::new();
-    for batch in &batches {
-        // Batches come by first timestamp: once we hold `enough` events that all sort before
-        // this batch's first event, no later batch can contribute to the first page.
-        if let Some(n) = enough {
-            if out.len() >= n {
-                out.sort_by_key(StoredEvent::position);
-                out.truncate(n);
-                if out.last().is_some_and(|e| e.timestamp_ms < batch.min_ms) {
-                    break;
-                }
-            }
+    // Once `enough` events are held, the position of the last of the first `enough`: later
+    // batches (they come by first timestamp) starting after it cannot change the page.
+    let mut cutoff: Option<Position> = None;
+    let mut corrupt = None;
+    repo.visit_batches(group_id, stream_ids, start_ms, end_ms, |batch| {
+        if cutoff.is_some_and(|c| batch.min_ms > c.0) {
+            return ControlFlow::Break(());
         }
-        decode_events(&batch.data, |index, ts, message| {
+        let decoded = decode_events(&batch.data, |index, ts, message| {
             let position = (ts, batch.id, index);
             if ts < start_ms
                 || ts >= end_ms
                 || after.is_some_and(|a| position <= a)
+                || cutoff.is_some_and(|c| position > c)
                 || !keep(message)
             {
                 return;
@@ -178,15 +176,31 @@ async fn load_events(
                 stream_id: batch.stream_id,
                 message: message.to_string(),
             });
-        })
-        .ok_or_else(|| {
-            LogsError::Store(crate::store::StoreError::Corrupt(format!(
-                "log batch {}",
-                batch.id
-            )))
-        })?;
+        });
+        if decoded.is_none() {
+            corrupt = Some(batch.id);
+            return ControlFlow::Break(());
+        }
+        if let Some(n) = enough.filter(|n| *n > 0) {
+            // Trim to the first `n` only when twice that is held, so trimming stays linear.
+            if out.len() >= 2 * n || (cutoff.is_none() && out.len() >= n) {
+                out.select_nth_unstable_by_key(n - 1, StoredEvent::position);
+                out.truncate(n);
+                cutoff = out.iter().map(StoredEvent::position).max();
+            }
+        }
+        ControlFlow::Continue(())
+    })
+    .await?;
+    if let Some(id) = corrupt {
+        return Err(LogsError::Store(crate::store::StoreError::Corrupt(
+            format!("log batch {id}"),
+        )));
     }
     out.sort_by_key(StoredEvent::position);
+    if let Some(n) = enough {
+        out.truncate(n);
+    }
     Ok(out)
 }
 

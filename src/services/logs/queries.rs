@@ -121,52 +121,49 @@ pub async fn start_query(
     // startTime/endTime are epoch seconds, both inclusive.
     let start_ms = request.start_time.saturating_mul(1000);
     let end_ms = request.end_time.saturating_mul(1000).saturating_add(999);
-    'groups: for group in &groups {
+    // Events stream in batch by batch, oldest batches first; the engine keeps the newest rows
+    // a query asks for whatever the arrival order, so memory stays bounded by the query's
+    // groups and limit, not by the number of events.
+    for group in &groups {
         let streams = repo.streams_by_id(group.id).await?;
         let log = format!("{}:{}", ctx.account_id, group.name);
-        let batches = repo
-            .batches(group.id, None, start_ms, end_ms.saturating_add(1))
-            .await?;
-        // The engine wants newest events first (it can stop early on `limit`).
-        let mut events: Vec<(i64, i64, u32, i64, i64, &str)> = Vec::new();
-        for batch in &batches {
-            decode_events(&batch.data, |index, ts, message| {
-                if ts >= start_ms && ts <= end_ms {
-                    events.push((
-                        ts,
-                        batch.id,
-                        index,
-                        batch.ingestion_ms,
-                        batch.stream_id,
+        let mut corrupt = None;
+        repo.visit_batches(
+            group.id,
+            None,
+            start_ms,
+            end_ms.saturating_add(1),
+            |batch| {
+                let decoded = decode_events(&batch.data, |index, ts, message| {
+                    if ts < start_ms || ts > end_ms {
+                        return;
+                    }
+                    let stream = streams
+                        .get(&batch.stream_id)
+                        .map(String::as_str)
+                        .unwrap_or_default();
+                    let ptr = format!("{}:{}:{index}", group.id, batch.id);
+                    execution.push(&LogRecord {
+                        timestamp_ms: ts,
+                        ingestion_time_ms: batch.ingestion_ms,
                         message,
-                    ));
+                        log_stream: stream,
+                        log_group: &log,
+                        ptr: &ptr,
+                    });
+                });
+                if decoded.is_none() {
+                    corrupt = Some(batch.id);
+                    return std::ops::ControlFlow::Break(());
                 }
-            })
-            .ok_or_else(|| {
-                LogsError::Store(crate::store::StoreError::Corrupt(format!(
-                    "log batch {}",
-                    batch.id
-                )))
-            })?;
-        }
-        events.sort_by_key(|e| std::cmp::Reverse((e.0, e.1, e.2)));
-        for (ts, batch_id, index, ingestion_ms, stream_id, message) in events {
-            let stream = streams
-                .get(&stream_id)
-                .map(String::as_str)
-                .unwrap_or_default();
-            let ptr = format!("{}:{batch_id}:{index}", group.id);
-            execution.push(&LogRecord {
-                timestamp_ms: ts,
-                ingestion_time_ms: ingestion_ms,
-                message,
-                log_stream: stream,
-                log_group: &log,
-                ptr: &ptr,
-            });
-            if execution.is_done() {
-                break 'groups;
-            }
+                std::ops::ControlFlow::Continue(())
+            },
+        )
+        .await?;
+        if let Some(id) = corrupt {
+            return Err(LogsError::Store(crate::store::StoreError::Corrupt(
+                format!("log batch {id}"),
+            )));
         }
     }
     let output = execution.finish();

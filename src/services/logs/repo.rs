@@ -422,58 +422,48 @@ impl LogsRepo {
             .await
     }
 
-    /// Batches of a group (or of some of its streams) that may hold events in
-    /// `[start_ms, end_ms)`, ordered by their first timestamp.
-    pub async fn batches(
+    /// Visits the batches of a group (or of some of its streams) that may hold events in
+    /// `[start_ms, end_ms)`, by their first timestamp, one row in memory at a time, until
+    /// `visit` breaks.
+    pub async fn visit_batches(
         &self,
         group_id: i64,
         stream_ids: Option<&[i64]>,
         start_ms: i64,
         end_ms: i64,
-    ) -> Result<Vec<BatchRow>, StoreError> {
-        let map = |r: sqlx::sqlite::SqliteRow| BatchRow {
-            id: r.get(0),
-            stream_id: r.get(1),
-            min_ms: r.get(2),
-            max_ms: r.get(3),
-            ingestion_ms: r.get(4),
-            data: r.get(5),
-        };
-        match stream_ids {
-            Some([only]) => Ok(sqlx::query(
+        mut visit: impl FnMut(BatchRow) -> std::ops::ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        use futures_util::TryStreamExt;
+        let query = match stream_ids {
+            Some([only]) => sqlx::query(
                 "SELECT id, stream_id, min_ms, max_ms, ingestion_ms, data FROM log_event_batches \
                  WHERE stream_id = ? AND min_ms < ? AND max_ms >= ? ORDER BY min_ms, id",
             )
-            .bind(only)
-            .bind(end_ms)
-            .bind(start_ms)
-            .fetch_all(self.db.reader())
-            .await?
-            .into_iter()
-            .map(map)
-            .collect()),
-            _ => {
-                let rows: Vec<BatchRow> = sqlx::query(
-                    "SELECT id, stream_id, min_ms, max_ms, ingestion_ms, data FROM log_event_batches \
-                     WHERE group_id = ? AND min_ms < ? AND max_ms >= ? ORDER BY min_ms, id",
-                )
-                .bind(group_id)
-                .bind(end_ms)
-                .bind(start_ms)
-                .fetch_all(self.db.reader())
-                .await?
-                .into_iter()
-                .map(map)
-                .collect();
-                Ok(match stream_ids {
-                    Some(ids) => rows
-                        .into_iter()
-                        .filter(|b| ids.contains(&b.stream_id))
-                        .collect(),
-                    None => rows,
-                })
+            .bind(*only),
+            _ => sqlx::query(
+                "SELECT id, stream_id, min_ms, max_ms, ingestion_ms, data FROM log_event_batches \
+                 WHERE group_id = ? AND min_ms < ? AND max_ms >= ? ORDER BY min_ms, id",
+            )
+            .bind(group_id),
+        };
+        let mut rows = query.bind(end_ms).bind(start_ms).fetch(self.db.reader());
+        while let Some(r) = rows.try_next().await? {
+            let batch = BatchRow {
+                id: r.get(0),
+                stream_id: r.get(1),
+                min_ms: r.get(2),
+                max_ms: r.get(3),
+                ingestion_ms: r.get(4),
+                data: r.get(5),
+            };
+            if stream_ids.is_some_and(|ids| !ids.contains(&batch.stream_id)) {
+                continue;
+            }
+            if visit(batch).is_break() {
+                break;
             }
         }
+        Ok(())
     }
 
     pub async fn tags(&self, group_id: i64) -> Result<BTreeMap<String, String>, StoreError> {
