@@ -117,13 +117,21 @@ async fn run() {
         if tasks.len() >= 8 {
             tasks.join_next().await.unwrap().unwrap();
         }
+        if r == 199 || r == 599 {
+            println!(
+                "server RSS after {} events: {}",
+                (r + 1) * 1_000,
+                rss(child.id())
+            );
+        }
     }
     while let Some(r) = tasks.join_next().await {
         r.unwrap();
     }
     println!(
-        "loaded 1,000,000 events in {:.1} s",
-        loaded.elapsed().as_secs_f64()
+        "loaded 1,000,000 events in {:.1} s; server RSS {}",
+        loaded.elapsed().as_secs_f64(),
+        rss(child.id())
     );
 
     let mut times = Vec::new();
@@ -177,13 +185,7 @@ async fn run() {
         median(times.clone()),
         times.iter().cloned().fold(0.0, f64::max)
     );
-    let rss = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
-    if let Some(line) = rss.lines().find(|l| l.starts_with("VmRSS")) {
-        println!(
-            "server RSS after the run: {}",
-            line.trim_start_matches("VmRSS:").trim()
-        );
-    }
+    println!("server RSS after the queries: {}", rss(child.id()));
     child.kill().unwrap();
     child.wait().unwrap();
 }
