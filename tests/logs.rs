@@ -759,3 +759,143 @@ async fn metric_filters_and_embedded_metrics_feed_cloudwatch() {
     assert!(err.is_resource_not_found_exception());
     server.stop().await;
 }
+
+#[tokio::test]
+async fn subscription_filters_destinations_policies_and_query_definitions() {
+    let server = TestServer::start().await;
+    let logs = server.logs().await;
+    logs.create_log_group()
+        .log_group_name("g")
+        .send()
+        .await
+        .unwrap();
+    for name in ["one", "two"] {
+        logs.put_subscription_filter()
+            .log_group_name("g")
+            .filter_name(name)
+            .filter_pattern("ERROR")
+            .destination_arn("arn:aws:lambda:us-east-1:000000000000:function:f")
+            .send()
+            .await
+            .unwrap();
+    }
+    let err = logs
+        .put_subscription_filter()
+        .log_group_name("g")
+        .filter_name("three")
+        .filter_pattern("ERROR")
+        .destination_arn("arn:aws:lambda:us-east-1:000000000000:function:f")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_limit_exceeded_exception(), "{err:?}");
+    let listed = logs
+        .describe_subscription_filters()
+        .log_group_name("g")
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = listed
+        .subscription_filters()
+        .iter()
+        .map(|f| f.filter_name().unwrap())
+        .collect();
+    assert_eq!(names, vec!["one", "two"]);
+    assert_eq!(
+        listed.subscription_filters()[0]
+            .distribution()
+            .map(|d| d.as_str()),
+        Some("ByLogStream")
+    );
+    logs.delete_subscription_filter()
+        .log_group_name("g")
+        .filter_name("one")
+        .send()
+        .await
+        .unwrap();
+    let err = logs
+        .delete_subscription_filter()
+        .log_group_name("g")
+        .filter_name("one")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception());
+
+    let dest = logs
+        .put_destination()
+        .destination_name("central")
+        .target_arn("arn:aws:kinesis:us-east-1:000000000000:stream/s")
+        .role_arn("arn:aws:iam::000000000000:role/r")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        dest.destination().unwrap().arn(),
+        Some("arn:aws:logs:us-east-1:000000000000:destination:central")
+    );
+    logs.put_destination_policy()
+        .destination_name("central")
+        .access_policy(r#"{"Version":"2012-10-17"}"#)
+        .send()
+        .await
+        .unwrap();
+    let described = logs.describe_destinations().send().await.unwrap();
+    assert_eq!(
+        described.destinations()[0].access_policy(),
+        Some(r#"{"Version":"2012-10-17"}"#)
+    );
+
+    let policy = logs
+        .put_resource_policy()
+        .policy_name("p")
+        .policy_document(r#"{"Statement":[]}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(policy.resource_policy().unwrap().policy_name(), Some("p"));
+    let err = logs
+        .put_resource_policy()
+        .policy_name("bad")
+        .policy_document("{not json")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_invalid_parameter_exception());
+    assert_eq!(
+        logs.describe_resource_policies()
+            .send()
+            .await
+            .unwrap()
+            .resource_policies()
+            .len(),
+        1
+    );
+
+    let id = logs
+        .put_query_definition()
+        .name("errors")
+        .query_string("filter @message like /ERROR/")
+        .send()
+        .await
+        .unwrap()
+        .query_definition_id()
+        .unwrap()
+        .to_string();
+    let defs = logs.describe_query_definitions().send().await.unwrap();
+    assert_eq!(
+        defs.query_definitions()[0].query_definition_id(),
+        Some(id.as_str())
+    );
+    assert!(logs
+        .delete_query_definition()
+        .query_definition_id(&id)
+        .send()
+        .await
+        .unwrap()
+        .success());
+    server.stop().await;
+}

@@ -85,6 +85,7 @@ pub async fn delete_log_group(repo: &LogsRepo, ctx: &RequestContext, doc: Value)
         ));
     }
     repo.delete_group(group.id).await?;
+    super::resources::delete_group_subscriptions(repo, ctx, &group.name).await?;
     Ok(Empty {})
 }
 

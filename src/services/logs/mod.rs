@@ -13,6 +13,7 @@ pub mod insights;
 pub mod metric_filters;
 pub mod queries;
 pub mod repo;
+pub mod resources;
 pub mod types;
 
 use std::time::Duration;
@@ -134,6 +135,27 @@ impl Logs {
             "TestMetricFilter" => boxed(metric_filters::test_metric_filter(repo, ctx, input)),
             "GetLogEvents" => boxed(events::get_log_events(repo, ctx, input)),
             "FilterLogEvents" => boxed(events::filter_log_events(repo, ctx, input)),
+            "PutSubscriptionFilter" => boxed(resources::put_subscription_filter(repo, ctx, input)),
+            "DescribeSubscriptionFilters" => {
+                boxed(resources::describe_subscription_filters(repo, ctx, input))
+            }
+            "DeleteSubscriptionFilter" => {
+                boxed(resources::delete_subscription_filter(repo, ctx, input))
+            }
+            "PutDestination" => boxed(resources::put_destination(repo, ctx, input)),
+            "PutDestinationPolicy" => boxed(resources::put_destination_policy(repo, ctx, input)),
+            "DescribeDestinations" => boxed(resources::describe_destinations(repo, ctx, input)),
+            "DeleteDestination" => boxed(resources::delete_destination(repo, ctx, input)),
+            "PutResourcePolicy" => boxed(resources::put_resource_policy(repo, ctx, input)),
+            "DescribeResourcePolicies" => {
+                boxed(resources::describe_resource_policies(repo, ctx, input))
+            }
+            "DeleteResourcePolicy" => boxed(resources::delete_resource_policy(repo, ctx, input)),
+            "PutQueryDefinition" => boxed(resources::put_query_definition(repo, ctx, input)),
+            "DescribeQueryDefinitions" => {
+                boxed(resources::describe_query_definitions(repo, ctx, input))
+            }
+            "DeleteQueryDefinition" => boxed(resources::delete_query_definition(repo, ctx, input)),
             "StartQuery" => boxed(queries::start_query(repo, ctx, input)),
             "GetQueryResults" => boxed(queries::get_query_results(repo, ctx, input)),
             "StopQuery" => boxed(queries::stop_query(repo, ctx, input)),

@@ -619,6 +619,82 @@ impl LogsRepo {
         Ok(rows.iter().map(metric_filter_row).collect())
     }
 
+    /// Stores (creates or replaces) a keyed resource document.
+    pub async fn put_resource(
+        &self,
+        key: ResourceKey,
+        document: String,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.db
+            .write(move |conn: &mut SqliteConnection| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "INSERT OR REPLACE INTO log_resources (account_id, region, kind, scope, name, document, updated_ms) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(&key.account_id)
+                    .bind(&key.region)
+                    .bind(key.kind)
+                    .bind(&key.scope)
+                    .bind(&key.name)
+                    .bind(&document)
+                    .bind(now_ms)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    /// Deletes resources; with `name` None, every one of that kind and scope. Returns how many.
+    pub async fn delete_resources(
+        &self,
+        key: ResourceKey,
+        every_name: bool,
+    ) -> Result<u64, StoreError> {
+        self.db
+            .write(move |conn: &mut SqliteConnection| {
+                Box::pin(async move {
+                    let done = sqlx::query(
+                        "DELETE FROM log_resources WHERE account_id = ?1 AND region = ?2 AND kind = ?3 AND scope = ?4 \
+                         AND (?5 OR name = ?6)",
+                    )
+                    .bind(&key.account_id)
+                    .bind(&key.region)
+                    .bind(key.kind)
+                    .bind(&key.scope)
+                    .bind(every_name)
+                    .bind(&key.name)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(done.rows_affected())
+                })
+            })
+            .await
+    }
+
+    /// (name, document) of every resource of a kind and scope, by name.
+    pub async fn resources(
+        &self,
+        account_id: &str,
+        region: &str,
+        kind: &str,
+        scope: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT name, document FROM log_resources WHERE account_id = ? AND region = ? AND kind = ? AND scope = ? ORDER BY name",
+        )
+        .bind(account_id)
+        .bind(region)
+        .bind(kind)
+        .bind(scope)
+        .fetch_all(self.db.reader())
+        .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
     pub async fn save_query(&self, query: NewQuery) -> Result<(), StoreError> {
         self.db
             .write(move |conn: &mut SqliteConnection| {
@@ -715,6 +791,15 @@ fn metric_filter_row(r: &sqlx::sqlite::SqliteRow) -> MetricFilterRow {
         creation_time_ms: r.get(3),
         group_name: r.get(4),
     }
+}
+
+/// Identifies a row of `log_resources`.
+pub struct ResourceKey {
+    pub account_id: String,
+    pub region: String,
+    pub kind: &'static str,
+    pub scope: String,
+    pub name: String,
 }
 
 /// A Logs Insights query to record.
