@@ -60,11 +60,16 @@ pub async fn put_log_events(
             "Upload too large: {size} bytes exceeds limit of {MAX_BATCH_BYTES}"
         )));
     }
-    let group = require_group(repo, ctx, &request.log_group_name).await?;
-    let stream = repo
-        .find_stream(group.id, &request.log_stream_name)
+    let (group, stream_id) = repo
+        .find_for_ingest(
+            &ctx.account_id,
+            &ctx.region,
+            &request.log_group_name,
+            &request.log_stream_name,
+        )
         .await?
-        .ok_or_else(stream_not_found)?;
+        .ok_or_else(super::group_not_found)?;
+    let stream_id = stream_id.ok_or_else(stream_not_found)?;
 
     // Too-new events are the tail, too-old and expired ones the head (the batch is sorted).
     let too_new_from = events
@@ -97,18 +102,18 @@ pub async fn put_log_events(
             .take(end_kept - first_kept)
             .map(|e| (e.timestamp, e.message))
             .collect();
-        let has_filters = group.metric_filter_count > 0;
+        let has_filters = group.has_metric_filters;
         let embedded = accepted.iter().any(|(_, m)| m.contains("\"_aws\""));
         // Only events that may become metrics are kept past the write.
         let for_metrics = (has_filters || embedded).then(|| accepted.clone());
-        repo.append(group.id, stream.id, accepted, ctx.now_ms)
+        repo.append(group.group_id, stream_id, accepted, ctx.now_ms)
             .await?;
         if let Some(events) = for_metrics {
             super::metric_filters::publish_from_events(
                 repo,
                 publisher,
                 ctx,
-                group.id,
+                group.group_id,
                 has_filters,
                 &events,
             )

@@ -20,6 +20,14 @@ pub struct GroupRow {
     pub metric_filter_count: i64,
 }
 
+/// A log group as PutLogEvents needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct IngestTarget {
+    pub group_id: i64,
+    pub retention_days: Option<i64>,
+    pub has_metric_filters: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct StreamRow {
     pub id: i64,
@@ -223,6 +231,36 @@ impl LogsRepo {
         Ok(row.as_ref().map(group_row))
     }
 
+    /// What ingestion needs of a group, and the stream's id, in one cheap query (no stored-bytes
+    /// aggregate): `None` for a missing group, `Some((group, None))` for a missing stream.
+    pub async fn find_for_ingest(
+        &self,
+        account_id: &str,
+        region: &str,
+        group: &str,
+        stream: &str,
+    ) -> Result<Option<(IngestTarget, Option<i64>)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT g.id, g.retention_days, EXISTS (SELECT 1 FROM log_metric_filters f WHERE f.group_id = g.id), \
+             (SELECT s.id FROM log_streams s WHERE s.group_id = g.id AND s.name = ?4) \
+             FROM log_groups g WHERE g.account_id = ?1 AND g.region = ?2 AND g.name = ?3",
+        )
+        .bind(account_id)
+        .bind(region)
+        .bind(group)
+        .bind(stream)
+        .fetch_optional(self.db.reader())
+        .await?;
+        Ok(row.map(|r| {
+            let target = IngestTarget {
+                group_id: r.get(0),
+                retention_days: r.get(1),
+                has_metric_filters: r.get::<i64, _>(2) != 0,
+            };
+            (target, r.get::<Option<i64>, _>(3))
+        }))
+    }
+
     /// Groups in name order after `after_name` whose name starts with `prefix`.
     pub async fn list_groups(
         &self,
@@ -380,15 +418,19 @@ impl LogsRepo {
         events: Vec<(i64, String)>,
         now_ms: i64,
     ) -> Result<i64, StoreError> {
+        // Encoded before reaching the writer, so the single writer only inserts.
+        let borrowed: Vec<(i64, &str)> = events.iter().map(|(t, m)| (*t, m.as_str())).collect();
+        let data = encode_events(&borrowed);
+        let min = events.first().map(|e| e.0).unwrap_or_default();
+        let max = events.last().map(|e| e.0).unwrap_or_default();
+        // storedBytes counts message bytes, as AWS reports uncompressed size.
+        let bytes: i64 = events.iter().map(|(_, m)| m.len() as i64).sum();
+        let count = events.len() as i64;
+        drop(borrowed);
+        drop(events);
         self.db
             .write(move |conn: &mut SqliteConnection| {
                 Box::pin(async move {
-                    let borrowed: Vec<(i64, &str)> = events.iter().map(|(t, m)| (*t, m.as_str())).collect();
-                    let data = encode_events(&borrowed);
-                    let min = events.first().map(|e| e.0).unwrap_or_default();
-                    let max = events.last().map(|e| e.0).unwrap_or_default();
-                    // storedBytes counts message bytes, as AWS reports uncompressed size.
-                    let bytes: i64 = events.iter().map(|(_, m)| m.len() as i64).sum();
                     let id = sqlx::query(
                         "INSERT INTO log_event_batches (group_id, stream_id, min_ms, max_ms, ingestion_ms, events, bytes, data) \
                          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -398,7 +440,7 @@ impl LogsRepo {
                     .bind(min)
                     .bind(max)
                     .bind(now_ms)
-                    .bind(events.len() as i64)
+                    .bind(count)
                     .bind(bytes)
                     .bind(data)
                     .execute(&mut *conn)
