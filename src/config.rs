@@ -60,6 +60,9 @@ pub enum Command {
     /// Exit 0 if a server answers `GET /_watchtrail/health` on --port of 127.0.0.1, else 1.
     /// For container health checks in images that carry no shell or curl.
     Healthcheck,
+    /// Check the CloudTrail journal of --data-dir: every record's hash chain, and where it breaks.
+    /// Exits 0 when intact, 1 when broken. Works while a server uses the directory.
+    VerifyJournal,
 }
 
 impl Config {

@@ -73,6 +73,7 @@ pub async fn build(
     let services = services::Services {
         cloudwatch,
         logs,
+        cloudtrail: services::cloudtrail::CloudTrail::new(db.clone()),
         sts: services::sts::Sts,
     };
     let state = Arc::new(server::Inner {
@@ -101,6 +102,8 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await?;
+    // Every acknowledged call is journaled before the store stops taking writes.
+    state.services.cloudtrail.shutdown().await;
     state.db.close();
     let _ = writer.await;
     Ok(())

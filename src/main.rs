@@ -19,8 +19,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
-    if let Some(Command::Healthcheck) = config.command {
-        return healthcheck(config.port);
+    match config.command {
+        Some(Command::Healthcheck) => return healthcheck(config.port),
+        Some(Command::VerifyJournal) => return verify_journal(&config.data_dir).await,
+        _ => {}
     }
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -53,6 +55,23 @@ async fn main() -> ExitCode {
         Err(e) => {
             tracing::error!("{e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+async fn verify_journal(data_dir: &std::path::Path) -> ExitCode {
+    match watchtrail::services::cloudtrail::verify_data_dir(data_dir).await {
+        Ok(v) => {
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            if v.intact {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("cannot read the journal in {}: {e}", data_dir.display());
+            ExitCode::from(2)
         }
     }
 }

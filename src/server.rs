@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .route("/_watchtrail/health", get(health))
         .route("/_watchtrail/reset", post(reset))
         .route("/moto-api/reset", post(reset))
+        .route("/_watchtrail/journal/verify", get(verify_journal))
         .fallback(aws)
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .with_state(state)
@@ -65,6 +66,21 @@ async fn reset(State(state): State<AppState>) -> Response {
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 axum::Json(json!({"reset": false})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Walks the CloudTrail journal's hash chain and reports whether it is intact.
+async fn verify_journal(State(state): State<AppState>) -> Response {
+    match state.services.cloudtrail.verify().await {
+        Ok(v) => axum::Json(v).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "journal verification failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                axum::Json(json!({"error": "verification failed"})),
             )
                 .into_response()
         }

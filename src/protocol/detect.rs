@@ -39,10 +39,18 @@ pub struct DetectError {
     pub error: DecodeError,
 }
 
+/// The service whose model declares this `X-Amz-Target` prefix. CloudTrail's prefix is
+/// namespaced (`com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101`) and some clients (the
+/// AWS SDK for Rust) send only its last segment, which AWS accepts too.
 pub fn service_for_target_prefix(prefix: &str) -> Option<ServiceId> {
-    ServiceId::ALL
-        .into_iter()
-        .find(|s| model(*s).target_prefix.as_deref() == Some(prefix))
+    ServiceId::ALL.into_iter().find(|s| {
+        model(*s).target_prefix.as_deref().is_some_and(|declared| {
+            declared == prefix
+                || declared
+                    .rsplit_once('.')
+                    .is_some_and(|(_, last)| last == prefix)
+        })
+    })
 }
 
 pub fn detect(signals: &RequestSignals<'_>) -> Result<Detected, DetectError> {
@@ -200,6 +208,17 @@ mod tests {
         let d = detect(&signals(
             "/",
             Some("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"),
+            b"{}",
+        ))
+        .unwrap();
+        assert_eq!(
+            (d.service, d.operation.as_str()),
+            (ServiceId::CloudTrail, "LookupEvents")
+        );
+
+        let d = detect(&signals(
+            "/",
+            Some("CloudTrail_20131101.LookupEvents"),
             b"{}",
         ))
         .unwrap();

@@ -4,6 +4,7 @@
 //! seconds), turns it into its own DTOs with serde, and answers an output document or an error
 //! implementing [`AwsError`]. Services never see the wire: `dispatch` owns decoding and encoding.
 
+pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod logs;
 pub mod sts;
@@ -71,6 +72,7 @@ pub struct ApiCall {
 pub struct Services {
     pub cloudwatch: cloudwatch::CloudWatch,
     pub logs: logs::Logs,
+    pub cloudtrail: cloudtrail::CloudTrail,
     pub sts: sts::Sts,
 }
 
@@ -88,12 +90,15 @@ impl Services {
             ServiceId::CloudWatch => self.cloudwatch.call(ctx, operation, input),
             ServiceId::Logs => self.logs.call(ctx, operation, input),
             ServiceId::Sts => self.sts.call(ctx, operation, input),
-            ServiceId::Events | ServiceId::CloudTrail => None,
+            ServiceId::CloudTrail => self.cloudtrail.call(ctx, operation, input),
+            ServiceId::Events => None,
         }
     }
 
     /// Hands a finished call to the journal. Must not block the request path.
-    pub fn record_call(&self, _call: ApiCall) {}
+    pub fn record_call(&self, call: ApiCall) {
+        self.cloudtrail.record(call);
+    }
 
     /// Drops in-memory state that mirrors the database, after the database was wiped.
     pub fn after_reset(&self) {
@@ -106,7 +111,7 @@ impl Services {
             (ServiceId::CloudWatch, "running"),
             (ServiceId::Logs, "running"),
             (ServiceId::Events, "not implemented"),
-            (ServiceId::CloudTrail, "not implemented"),
+            (ServiceId::CloudTrail, "running"),
             (ServiceId::Sts, "running"),
         ]
     }

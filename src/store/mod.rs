@@ -154,7 +154,9 @@ impl Db {
         self.writer.submit(work).await
     }
 
-    /// Deletes every row of every table (used by the reset endpoints).
+    /// Deletes every row of every table (used by the reset endpoints). Append-only tables
+    /// guard deletion with a `<table>_gate` table, opened here for the wipe alone and closed
+    /// again in the same transaction; gates themselves are not wiped.
     pub async fn wipe(&self) -> Result<()> {
         self.write(|conn| {
             Box::pin(async move {
@@ -164,8 +166,22 @@ impl Db {
                 )
                 .fetch_all(&mut *conn)
                 .await?;
-                for (table,) in tables {
+                let (gates, data): (Vec<String>, Vec<String>) = tables
+                    .into_iter()
+                    .map(|(t,)| t)
+                    .partition(|t| t.ends_with("_gate"));
+                for gate in &gates {
+                    sqlx::query(&format!("UPDATE \"{gate}\" SET open = 1"))
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                for table in &data {
                     sqlx::query(&format!("DELETE FROM \"{table}\""))
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                for gate in &gates {
+                    sqlx::query(&format!("UPDATE \"{gate}\" SET open = 0"))
                         .execute(&mut *conn)
                         .await?;
                 }

@@ -64,6 +64,14 @@ impl TestServer {
         aws_sdk_cloudwatch::Client::new(&self.sdk_config(access_key, secret).await)
     }
 
+    pub async fn cloudtrail_as(&self, access_key: &str) -> aws_sdk_cloudtrail::Client {
+        aws_sdk_cloudtrail::Client::new(&self.sdk_config(access_key, "test").await)
+    }
+
+    pub async fn logs_as(&self, access_key: &str) -> aws_sdk_cloudwatchlogs::Client {
+        aws_sdk_cloudwatchlogs::Client::new(&self.sdk_config(access_key, "test").await)
+    }
+
     pub async fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
         aws_sdk_cloudwatchlogs::Client::new(&self.sdk_config("test", "test").await)
     }
