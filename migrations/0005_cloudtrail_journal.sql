@@ -10,7 +10,7 @@ CREATE TABLE cloudtrail_journal (
     account_id    TEXT    NOT NULL,
     region        TEXT    NOT NULL,
     event_time_ms INTEGER NOT NULL,
-    event_id      TEXT    NOT NULL UNIQUE,
+    event_id      TEXT    NOT NULL,
     event_name    TEXT    NOT NULL,
     event_source  TEXT    NOT NULL,
     read_only     INTEGER NOT NULL,
@@ -24,12 +24,16 @@ CREATE TABLE cloudtrail_journal (
     hash          TEXT    NOT NULL
 );
 
-CREATE INDEX cloudtrail_by_time ON cloudtrail_journal (account_id, region, management, event_time_ms);
-CREATE INDEX cloudtrail_by_name ON cloudtrail_journal (account_id, region, event_name, event_time_ms);
-CREATE INDEX cloudtrail_by_user ON cloudtrail_journal (account_id, region, username, event_time_ms);
-CREATE INDEX cloudtrail_by_key ON cloudtrail_journal (account_id, region, access_key_id, event_time_ms);
-CREATE INDEX cloudtrail_by_source ON cloudtrail_journal (account_id, region, event_source, event_time_ms);
-CREATE INDEX cloudtrail_by_resource ON cloudtrail_journal (account_id, region, resource_name, event_time_ms);
+-- LookupEvents reads management events only, so its indexes are partial: data events (the
+-- high-volume PutMetricData / PutLogEvents calls) append to the table without touching them.
+CREATE INDEX cloudtrail_by_time ON cloudtrail_journal (account_id, region, event_time_ms) WHERE management = 1;
+CREATE INDEX cloudtrail_by_id ON cloudtrail_journal (account_id, region, event_id) WHERE management = 1;
+CREATE INDEX cloudtrail_by_name ON cloudtrail_journal (account_id, region, event_name, event_time_ms) WHERE management = 1;
+CREATE INDEX cloudtrail_by_user ON cloudtrail_journal (account_id, region, username, event_time_ms) WHERE management = 1;
+CREATE INDEX cloudtrail_by_key ON cloudtrail_journal (account_id, region, access_key_id, event_time_ms) WHERE management = 1;
+CREATE INDEX cloudtrail_by_source ON cloudtrail_journal (account_id, region, event_source, event_time_ms) WHERE management = 1;
+CREATE INDEX cloudtrail_by_resource ON cloudtrail_journal (account_id, region, resource_name, event_time_ms) WHERE management = 1;
+CREATE INDEX cloudtrail_by_resource_type ON cloudtrail_journal (account_id, region, resource_type, event_time_ms) WHERE management = 1;
 
 CREATE TABLE cloudtrail_journal_gate (open INTEGER NOT NULL);
 INSERT INTO cloudtrail_journal_gate (open) VALUES (0);

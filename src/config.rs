@@ -45,6 +45,11 @@ pub struct Config {
     #[arg(long, env = "WATCHTRAIL_ENFORCE_SIGNATURES", default_value_t = false)]
     pub enforce_signatures: bool,
 
+    /// Record every API call in the CloudTrail journal (LookupEvents). Turning it off only
+    /// serves to measure what recording costs.
+    #[arg(long, env = "WATCHTRAIL_JOURNAL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub journal: bool,
+
     /// Log filter, e.g. `info`, `debug`, `watchtrail=trace`.
     #[arg(long, env = "WATCHTRAIL_LOG", default_value = "info")]
     pub log_level: String,
@@ -77,6 +82,7 @@ impl Config {
             account_id: "000000000000".into(),
             credentials_file: None,
             enforce_signatures: false,
+            journal: true,
             log_level: "warn".into(),
             command: None,
         }

@@ -73,7 +73,7 @@ pub async fn build(
     let services = services::Services {
         cloudwatch,
         logs,
-        cloudtrail: services::cloudtrail::CloudTrail::new(db.clone()),
+        cloudtrail: services::cloudtrail::CloudTrail::new(db.clone(), config.journal),
         sts: services::sts::Sts,
     };
     let state = Arc::new(server::Inner {

@@ -15,6 +15,8 @@ use crate::store::{Db, StoreError};
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// Records per write: large batches amortize the commit; the channel holds the rest.
 const BATCH: usize = 2_048;
+/// Rows per multi-row INSERT: 15 parameters each, well under SQLite's parameter limit.
+const ROWS_PER_INSERT: usize = 500;
 
 pub fn chain_hash(prev_hash: &str, event: &str) -> String {
     let mut h = Sha256::new();
@@ -91,31 +93,40 @@ async fn append(db: &Db, records: Vec<JournalRecord>) {
                     .fetch_optional(&mut *conn)
                     .await?
                     .unwrap_or_else(|| GENESIS.to_string());
+                let mut hashes = Vec::with_capacity(records.len());
                 for r in &records {
                     let hash = chain_hash(&prev, &r.event);
-                    sqlx::query(
+                    hashes.push((std::mem::replace(&mut prev, hash.clone()), hash));
+                }
+                // Multi-row inserts: one statement per many records keeps the single writer free.
+                for (chunk, chunk_hashes) in records.chunks(ROWS_PER_INSERT).zip(hashes.chunks(ROWS_PER_INSERT)) {
+                    let mut sql = String::from(
                         "INSERT INTO cloudtrail_journal (account_id, region, event_time_ms, event_id, event_name, event_source, \
-                         read_only, username, access_key_id, resource_type, resource_name, management, event, prev_hash, hash) \
-                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(&r.account_id)
-                    .bind(&r.region)
-                    .bind(r.event_time_ms)
-                    .bind(&r.event_id)
-                    .bind(&r.event_name)
-                    .bind(&r.event_source)
-                    .bind(r.read_only)
-                    .bind(&r.username)
-                    .bind(&r.access_key_id)
-                    .bind(r.resource.as_ref().map(|x| x.0.as_str()))
-                    .bind(r.resource.as_ref().map(|x| x.1.as_str()))
-                    .bind(r.management)
-                    .bind(&r.event)
-                    .bind(&prev)
-                    .bind(&hash)
-                    .execute(&mut *conn)
-                    .await?;
-                    prev = hash;
+                         read_only, username, access_key_id, resource_type, resource_name, management, event, prev_hash, hash) VALUES ",
+                    );
+                    for i in 0..chunk.len() {
+                        sql.push_str(if i == 0 { "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" } else { ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" });
+                    }
+                    let mut query = sqlx::query(&sql);
+                    for (r, (prev_hash, hash)) in chunk.iter().zip(chunk_hashes) {
+                        query = query
+                            .bind(&r.account_id)
+                            .bind(&r.region)
+                            .bind(r.event_time_ms)
+                            .bind(&r.event_id)
+                            .bind(&r.event_name)
+                            .bind(&r.event_source)
+                            .bind(r.read_only)
+                            .bind(&r.username)
+                            .bind(&r.access_key_id)
+                            .bind(r.resource.as_ref().map(|x| x.0.as_str()))
+                            .bind(r.resource.as_ref().map(|x| x.1.as_str()))
+                            .bind(r.management)
+                            .bind(&r.event)
+                            .bind(prev_hash)
+                            .bind(hash);
+                    }
+                    query.execute(&mut *conn).await?;
                 }
                 Ok(())
             })

@@ -62,6 +62,7 @@ impl AwsError for CloudTrailError {
 pub struct CloudTrail {
     db: Db,
     writer: journal::JournalWriter,
+    enabled: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -115,16 +116,19 @@ struct LookupEventsOutput {
 }
 
 impl CloudTrail {
-    pub fn new(db: Db) -> Self {
+    pub fn new(db: Db, enabled: bool) -> Self {
         CloudTrail {
             writer: journal::JournalWriter::start(db.clone()),
             db,
+            enabled,
         }
     }
 
     /// Journals a finished call without waiting for the write.
     pub fn record(&self, call: super::ApiCall) {
-        self.writer.record(record::build(call));
+        if self.enabled {
+            self.writer.record(record::build(call));
+        }
     }
 
     /// Writes what is still queued; see [`journal::JournalWriter::shutdown`].
