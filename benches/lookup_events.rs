@@ -11,8 +11,16 @@ use watchtrail::services::cloudtrail::record::JournalRecord;
 use watchtrail::store::{Db, Location};
 
 const NAMES: [&str; 10] = [
-    "CreateLogGroup", "DeleteLogGroup", "PutRetentionPolicy", "DescribeLogGroups", "CreateLogStream",
-    "PutMetricAlarm", "DescribeAlarms", "TagResource", "LookupEvents", "PutDashboard",
+    "CreateLogGroup",
+    "DeleteLogGroup",
+    "PutRetentionPolicy",
+    "DescribeLogGroups",
+    "CreateLogStream",
+    "PutMetricAlarm",
+    "DescribeAlarms",
+    "TagResource",
+    "LookupEvents",
+    "PutDashboard",
 ];
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -22,7 +30,10 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 async fn run() {
     let (db, _writer) = Db::open(&Location::Ephemeral).await.unwrap();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
     let writer = JournalWriter::start(db.clone());
     let filled = Instant::now();
     for i in 0..1_000_000i64 {
@@ -43,31 +54,59 @@ async fn run() {
         });
     }
     writer.shutdown().await;
-    println!("journaled 1,000,000 records in {:.1} s", filled.elapsed().as_secs_f64());
+    println!(
+        "journaled 1,000,000 records in {:.1} s",
+        filled.elapsed().as_secs_f64()
+    );
 
     for (label, filter) in [
-        ("EventName", Filter::Column("event_name", "PutRetentionPolicy".into())),
-        ("ResourceName", Filter::Column("resource_name", "/group/7".into())),
+        (
+            "EventName",
+            Filter::Column("event_name", "PutRetentionPolicy".into()),
+        ),
+        (
+            "ResourceName",
+            Filter::Column("resource_name", "/group/7".into()),
+        ),
         ("no attribute", Filter::None),
     ] {
         let mut first_page = Vec::new();
         let mut deep_page = Vec::new();
         for _ in 0..20 {
             let t = Instant::now();
-            let page = journal::lookup(db.reader(), LookupQuery {
-                account_id: "000000000000", region: "us-east-1", filter: filter.clone(),
-                start_ms: now - 90 * 86_400_000, end_ms: now, before: None, limit: 51,
-            }).await.unwrap();
+            let page = journal::lookup(
+                db.reader(),
+                LookupQuery {
+                    account_id: "000000000000",
+                    region: "us-east-1",
+                    filter: filter.clone(),
+                    start_ms: now - 90 * 86_400_000,
+                    end_ms: now,
+                    before: None,
+                    limit: 51,
+                },
+            )
+            .await
+            .unwrap();
             first_page.push(t.elapsed().as_secs_f64() * 1000.0);
             assert_eq!(page.len(), 51);
             let last = page.last().unwrap();
             // A page deep into the history, through the token position.
             let t = Instant::now();
-            let deeper = journal::lookup(db.reader(), LookupQuery {
-                account_id: "000000000000", region: "us-east-1", filter: filter.clone(),
-                start_ms: now - 90 * 86_400_000, end_ms: now,
-                before: Some((last.event_time_ms - 40 * 86_400_000, i64::MAX)), limit: 51,
-            }).await.unwrap();
+            let deeper = journal::lookup(
+                db.reader(),
+                LookupQuery {
+                    account_id: "000000000000",
+                    region: "us-east-1",
+                    filter: filter.clone(),
+                    start_ms: now - 90 * 86_400_000,
+                    end_ms: now,
+                    before: Some((last.event_time_ms - 40 * 86_400_000, i64::MAX)),
+                    limit: 51,
+                },
+            )
+            .await
+            .unwrap();
             deep_page.push(t.elapsed().as_secs_f64() * 1000.0);
             assert!(!deeper.is_empty());
         }
@@ -79,7 +118,12 @@ async fn run() {
     }
     let t = Instant::now();
     let v = journal::verify(db.reader()).await.unwrap();
-    println!("verifying the chain of {} records: {:.1} s (intact: {})", v.records, t.elapsed().as_secs_f64(), v.intact);
+    println!(
+        "verifying the chain of {} records: {:.1} s (intact: {})",
+        v.records,
+        t.elapsed().as_secs_f64(),
+        v.intact
+    );
 }
 
 fn main() {

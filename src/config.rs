@@ -50,6 +50,10 @@ pub struct Config {
     #[arg(long, env = "WATCHTRAIL_JOURNAL", default_value_t = true, action = clap::ArgAction::Set)]
     pub journal: bool,
 
+    /// How often logging trails deliver new records to their log group and bucket directory.
+    #[arg(long, env = "WATCHTRAIL_TRAIL_DELIVERY_MS", default_value_t = 2000)]
+    pub trail_delivery_ms: u64,
+
     /// Log filter, e.g. `info`, `debug`, `watchtrail=trace`.
     #[arg(long, env = "WATCHTRAIL_LOG", default_value = "info")]
     pub log_level: String,
@@ -83,6 +87,7 @@ impl Config {
             credentials_file: None,
             enforce_signatures: false,
             journal: true,
+            trail_delivery_ms: 100,
             log_level: "warn".into(),
             command: None,
         }

@@ -70,10 +70,17 @@ pub async fn build(
     };
     let cloudwatch = services::cloudwatch::CloudWatch::new(db.clone());
     let logs = services::logs::Logs::new(db.clone(), clock.clone(), cloudwatch.publisher());
+    let log_deliverer = logs.deliverer();
     let services = services::Services {
         cloudwatch,
         logs,
-        cloudtrail: services::cloudtrail::CloudTrail::new(db.clone(), config.journal),
+        cloudtrail: services::cloudtrail::CloudTrail::new(
+            db.clone(),
+            config.journal,
+            log_deliverer,
+            std::time::Duration::from_millis(config.trail_delivery_ms.max(10)),
+            clock.clone(),
+        ),
         sts: services::sts::Sts,
     };
     let state = Arc::new(server::Inner {

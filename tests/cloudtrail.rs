@@ -243,3 +243,243 @@ async fn the_journal_is_append_only_and_tampering_is_reported() {
         Some(broken_id.as_str())
     );
 }
+
+#[tokio::test]
+async fn trails_deliver_to_a_log_group_and_the_bucket_directory() {
+    use aws_sdk_cloudtrail::types::{
+        EventSelector, InsightSelector, InsightType, ReadWriteType, Tag,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = watchtrail::config::Config::ephemeral();
+    config.ephemeral = false;
+    config.data_dir = dir.path().to_path_buf();
+    config.trail_delivery_ms = 50;
+    let server =
+        TestServer::start_with(config, std::sync::Arc::new(watchtrail::clock::SystemClock)).await;
+    let ct = server.cloudtrail_as("444444444444").await;
+    let logs = server.logs_as("444444444444").await;
+    logs.create_log_group()
+        .log_group_name("trail-logs")
+        .send()
+        .await
+        .unwrap();
+
+    let err = ct
+        .create_trail()
+        .name("-bad")
+        .s3_bucket_name("b")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_invalid_trail_name_exception(), "{err:?}");
+    let err = ct
+        .create_trail()
+        .name("main")
+        .s3_bucket_name("audit-bucket")
+        .cloud_watch_logs_log_group_arn(
+            "arn:aws:logs:us-east-1:444444444444:log-group:trail-logs:*",
+        )
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(
+        err.is_invalid_cloud_watch_logs_role_arn_exception(),
+        "{err:?}"
+    );
+    let created = ct
+        .create_trail()
+        .name("main")
+        .s3_bucket_name("audit-bucket")
+        .s3_key_prefix("team")
+        .cloud_watch_logs_log_group_arn(
+            "arn:aws:logs:us-east-1:444444444444:log-group:trail-logs:*",
+        )
+        .cloud_watch_logs_role_arn("arn:aws:iam::444444444444:role/ct")
+        .tags_list(Tag::builder().key("env").value("dev").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        created.trail_arn(),
+        Some("arn:aws:cloudtrail:us-east-1:444444444444:trail/main")
+    );
+    let err = ct
+        .create_trail()
+        .name("main")
+        .s3_bucket_name("x")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_trail_already_exists_exception());
+
+    let got = ct.get_trail().name("main").send().await.unwrap();
+    let trail = got.trail().unwrap();
+    assert_eq!(trail.s3_bucket_name(), Some("audit-bucket"));
+    assert_eq!(trail.home_region(), Some("us-east-1"));
+    assert_eq!(trail.is_multi_region_trail(), Some(false));
+    assert_eq!(
+        ct.describe_trails()
+            .send()
+            .await
+            .unwrap()
+            .trail_list()
+            .len(),
+        1
+    );
+    assert_eq!(
+        ct.list_trails().send().await.unwrap().trails()[0].name(),
+        Some("main")
+    );
+
+    let selectors = ct
+        .get_event_selectors()
+        .trail_name("main")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        selectors.event_selectors()[0].read_write_type(),
+        Some(&ReadWriteType::All)
+    );
+    ct.put_event_selectors()
+        .trail_name("main")
+        .event_selectors(
+            EventSelector::builder()
+                .read_write_type(ReadWriteType::WriteOnly)
+                .include_management_events(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let err = ct
+        .get_insight_selectors()
+        .trail_name("main")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_insight_not_enabled_exception(), "{err:?}");
+    ct.put_insight_selectors()
+        .trail_name("main")
+        .insight_selectors(
+            InsightSelector::builder()
+                .insight_type(InsightType::ApiCallRateInsight)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let tags = ct
+        .list_tags()
+        .resource_id_list("main")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.resource_tag_list()[0].tags_list()[0].key(), "env");
+
+    ct.start_logging().name("main").send().await.unwrap();
+    logs.create_log_group()
+        .log_group_name("/after-start")
+        .send()
+        .await
+        .unwrap();
+    logs.describe_log_groups().send().await.unwrap(); // read-only: excluded by WriteOnly
+
+    let stream = "444444444444_CloudTrail_us-east-1";
+    let mut delivered = Vec::new();
+    for _ in 0..200 {
+        if let Ok(out) = logs
+            .filter_log_events()
+            .log_group_name("trail-logs")
+            .log_stream_names(stream)
+            .send()
+            .await
+        {
+            delivered = out
+                .events()
+                .iter()
+                .map(|e| e.message().unwrap().to_string())
+                .collect();
+            if delivered.iter().any(|m| m.contains("\"/after-start\"")) {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        delivered
+            .iter()
+            .any(|m| m.contains("\"eventName\":\"CreateLogGroup\"") && m.contains("/after-start")),
+        "{delivered:?}"
+    );
+    assert!(
+        !delivered
+            .iter()
+            .any(|m| m.contains("\"eventName\":\"DescribeLogGroups\"")),
+        "WriteOnly excludes reads"
+    );
+    let status = ct.get_trail_status().name("main").send().await.unwrap();
+    assert_eq!(status.is_logging(), Some(true));
+    assert!(status.latest_cloud_watch_logs_delivery_time().is_some());
+    assert!(status.latest_delivery_time().is_some());
+
+    // The bucket directory holds gzip'd {"Records": [...]} files under AWS's key layout.
+    let base = dir
+        .path()
+        .join("s3/audit-bucket/team/AWSLogs/444444444444/CloudTrail/us-east-1");
+    let mut files = Vec::new();
+    let mut stack = vec![base.clone()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                stack.push(p)
+            } else {
+                files.push(p)
+            }
+        }
+    }
+    assert!(!files.is_empty(), "no file under {}", base.display());
+    let name = files[0].file_name().unwrap().to_string_lossy().to_string();
+    assert!(
+        name.starts_with("444444444444_CloudTrail_us-east-1_") && name.ends_with(".json.gz"),
+        "{name}"
+    );
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(std::fs::File::open(&files[0]).unwrap()),
+        &mut text,
+    )
+    .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(doc["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["eventName"] == "CreateLogGroup"));
+
+    ct.stop_logging().name("main").send().await.unwrap();
+    assert_eq!(
+        ct.get_trail_status()
+            .name("main")
+            .send()
+            .await
+            .unwrap()
+            .is_logging(),
+        Some(false)
+    );
+    ct.delete_trail().name("main").send().await.unwrap();
+    let err = ct
+        .get_trail()
+        .name("main")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_trail_not_found_exception());
+    server.stop().await;
+}

@@ -48,6 +48,7 @@ pub enum Location {
 pub struct Db {
     read: SqlitePool,
     writer: writer::WriterHandle,
+    directory: PathBuf,
     _guard: std::sync::Arc<DirGuard>,
 }
 
@@ -129,6 +130,7 @@ impl Db {
             Db {
                 read,
                 writer,
+                directory: dir.clone(),
                 _guard: std::sync::Arc::new(DirGuard {
                     _lock: lock,
                     _temp: temp,
@@ -136,6 +138,11 @@ impl Db {
             },
             task,
         ))
+    }
+
+    /// The directory holding the database; services keep files beside it (trail deliveries).
+    pub fn directory(&self) -> &Path {
+        &self.directory
     }
 
     /// The read-only pool.

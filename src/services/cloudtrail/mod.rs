@@ -7,6 +7,8 @@
 
 pub mod journal;
 pub mod record;
+pub mod repo;
+pub mod trails;
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -32,6 +34,24 @@ pub enum CloudTrailError {
     InvalidMaxResults(String),
     #[error("{0}")]
     InvalidParameter(String),
+    #[error("{0}")]
+    TrailNotFound(String),
+    #[error("{0}")]
+    TrailAlreadyExists(String),
+    #[error("{0}")]
+    InvalidTrailName(String),
+    #[error("{0}")]
+    InvalidCloudWatchLogsLogGroupArn(String),
+    #[error("{0}")]
+    InvalidCloudWatchLogsRoleArn(String),
+    #[error("{0}")]
+    InvalidEventSelectors(String),
+    #[error("{0}")]
+    InvalidInsightSelectors(String),
+    #[error("{0}")]
+    InsightNotEnabled(String),
+    #[error("{0}")]
+    TagsLimitExceeded(String),
     #[error("storage failure: {0}")]
     Store(#[from] StoreError),
 }
@@ -50,6 +70,19 @@ impl AwsError for CloudTrailError {
             CloudTrailError::InvalidNextToken(_) => "InvalidNextTokenException",
             CloudTrailError::InvalidMaxResults(_) => "InvalidMaxResultsException",
             CloudTrailError::InvalidParameter(_) => "InvalidParameterException",
+            CloudTrailError::TrailNotFound(_) => "TrailNotFoundException",
+            CloudTrailError::TrailAlreadyExists(_) => "TrailAlreadyExistsException",
+            CloudTrailError::InvalidTrailName(_) => "InvalidTrailNameException",
+            CloudTrailError::InvalidCloudWatchLogsLogGroupArn(_) => {
+                "InvalidCloudWatchLogsLogGroupArnException"
+            }
+            CloudTrailError::InvalidCloudWatchLogsRoleArn(_) => {
+                "InvalidCloudWatchLogsRoleArnException"
+            }
+            CloudTrailError::InvalidEventSelectors(_) => "InvalidEventSelectorsException",
+            CloudTrailError::InvalidInsightSelectors(_) => "InvalidInsightSelectorsException",
+            CloudTrailError::InsightNotEnabled(_) => "InsightNotEnabledException",
+            CloudTrailError::TagsLimitExceeded(_) => "TagsLimitExceededException",
             CloudTrailError::Store(_) => "InternalFailure",
         }
     }
@@ -63,6 +96,7 @@ pub struct CloudTrail {
     db: Db,
     writer: journal::JournalWriter,
     enabled: bool,
+    trails: repo::TrailRepo,
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,11 +150,28 @@ struct LookupEventsOutput {
 }
 
 impl CloudTrail {
-    pub fn new(db: Db, enabled: bool) -> Self {
+    /// Starts the journal writer and the trail delivery task (which stops with the store).
+    pub fn new(
+        db: Db,
+        enabled: bool,
+        logs: crate::services::logs::LogDeliverer,
+        delivery_interval: std::time::Duration,
+        clock: crate::clock::SharedClock,
+    ) -> Self {
+        let trails = repo::TrailRepo::new(db.clone());
+        let s3_root = db.directory().join("s3");
+        tokio::spawn(trails::run_delivery(
+            trails.clone(),
+            logs,
+            s3_root,
+            delivery_interval,
+            clock,
+        ));
         CloudTrail {
             writer: journal::JournalWriter::start(db.clone()),
             db,
             enabled,
+            trails,
         }
     }
 
@@ -152,15 +203,37 @@ impl CloudTrail {
         operation: &str,
         input: Value,
     ) -> Option<HandlerFuture<'a>> {
-        match operation {
-            "LookupEvents" => Some(Box::pin(async move {
+        fn boxed<'a>(
+            f: impl std::future::Future<Output = Result<Value, CloudTrailError>> + Send + 'a,
+        ) -> HandlerFuture<'a> {
+            Box::pin(async move { f.await.map_err(|e| Box::new(e) as super::BoxError) })
+        }
+        let t = &self.trails;
+        Some(match operation {
+            "LookupEvents" => Box::pin(async move {
                 match self.lookup_events(ctx, input).await {
                     Ok(out) => output(&out),
                     Err(e) => Err(Box::new(e) as super::BoxError),
                 }
-            })),
-            _ => None,
-        }
+            }),
+            "CreateTrail" => boxed(trails::create_trail(t, ctx, input)),
+            "UpdateTrail" => boxed(trails::update_trail(t, ctx, input)),
+            "GetTrail" => boxed(trails::get_trail(t, ctx, input)),
+            "DescribeTrails" => boxed(trails::describe_trails(t, ctx, input)),
+            "ListTrails" => boxed(trails::list_trails(t, ctx, input)),
+            "DeleteTrail" => boxed(trails::delete_trail(t, ctx, input)),
+            "StartLogging" => boxed(trails::start_logging(t, ctx, input, true)),
+            "StopLogging" => boxed(trails::start_logging(t, ctx, input, false)),
+            "GetTrailStatus" => boxed(trails::get_trail_status(t, ctx, input)),
+            "PutEventSelectors" => boxed(trails::put_event_selectors(t, ctx, input)),
+            "GetEventSelectors" => boxed(trails::get_event_selectors(t, ctx, input)),
+            "PutInsightSelectors" => boxed(trails::put_insight_selectors(t, ctx, input)),
+            "GetInsightSelectors" => boxed(trails::get_insight_selectors(t, ctx, input)),
+            "AddTags" => boxed(trails::add_tags(t, ctx, input, false)),
+            "RemoveTags" => boxed(trails::add_tags(t, ctx, input, true)),
+            "ListTags" => boxed(trails::list_tags(t, ctx, input)),
+            _ => return None,
+        })
     }
 
     /// https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html

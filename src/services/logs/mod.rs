@@ -94,6 +94,12 @@ impl Logs {
         Logs { repo, publisher }
     }
 
+    pub fn deliverer(&self) -> LogDeliverer {
+        LogDeliverer {
+            repo: self.repo.clone(),
+        }
+    }
+
     pub fn call<'a>(
         &'a self,
         ctx: &'a RequestContext,
@@ -162,6 +168,55 @@ impl Logs {
             "DescribeQueries" => boxed(queries::describe_queries(repo, ctx, input)),
             _ => return None,
         })
+    }
+}
+
+/// The narrow door through which other services write log events (CloudTrail trails deliver
+/// their records to a log group this way).
+#[derive(Clone)]
+pub struct LogDeliverer {
+    repo: repo::LogsRepo,
+}
+
+impl LogDeliverer {
+    /// Appends events (sorted by timestamp) to a stream of an existing group, creating the
+    /// stream if needed. The error text is what the caller reports as its delivery error.
+    pub async fn deliver(
+        &self,
+        account_id: &str,
+        region: &str,
+        group: &str,
+        stream: &str,
+        mut events: Vec<(i64, String)>,
+        now_ms: i64,
+    ) -> Result<(), String> {
+        let found = self
+            .repo
+            .find_for_ingest(account_id, region, group, stream)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("The log group {group} does not exist."))?;
+        let stream_id = match found.1 {
+            Some(id) => id,
+            None => {
+                self.repo
+                    .create_stream(found.0.group_id, stream.to_string(), now_ms)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                self.repo
+                    .find_stream(found.0.group_id, stream)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map(|s| s.id)
+                    .ok_or_else(|| format!("The log stream {stream} could not be created."))?
+            }
+        };
+        events.sort_by_key(|e| e.0);
+        self.repo
+            .append(found.0.group_id, stream_id, events, now_ms)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(())
     }
 }
 
