@@ -83,6 +83,7 @@ pub async fn build(
         ),
         sts: services::sts::Sts,
     };
+    services.cloudtrail.refresh_data_selection().await;
     let state = Arc::new(server::Inner {
         config,
         db,

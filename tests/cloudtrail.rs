@@ -483,3 +483,102 @@ async fn trails_deliver_to_a_log_group_and_the_bucket_directory() {
     assert!(err.is_trail_not_found_exception());
     server.stop().await;
 }
+
+#[tokio::test]
+async fn data_events_reach_only_trails_that_select_them() {
+    use aws_sdk_cloudtrail::types::{AdvancedEventSelector, AdvancedFieldSelector};
+    use aws_sdk_cloudwatch::types::MetricDatum;
+    let mut config = watchtrail::config::Config::ephemeral();
+    config.trail_delivery_ms = 50;
+    let server =
+        TestServer::start_with(config, std::sync::Arc::new(watchtrail::clock::SystemClock)).await;
+    let ct = server.cloudtrail_as("555555555555").await;
+    let logs = server.logs_as("555555555555").await;
+    let cw = server.cloudwatch_as("555555555555", "x").await;
+    logs.create_log_group()
+        .log_group_name("data-trail")
+        .send()
+        .await
+        .unwrap();
+    ct.create_trail()
+        .name("data")
+        .s3_bucket_name("b")
+        .cloud_watch_logs_log_group_arn(
+            "arn:aws:logs:us-east-1:555555555555:log-group:data-trail:*",
+        )
+        .cloud_watch_logs_role_arn("arn:aws:iam::555555555555:role/r")
+        .send()
+        .await
+        .unwrap();
+    let field = |name: &str, value: &str| {
+        AdvancedFieldSelector::builder()
+            .field(name)
+            .equals(value)
+            .build()
+            .unwrap()
+    };
+    ct.put_event_selectors()
+        .trail_name("data")
+        .advanced_event_selectors(
+            AdvancedEventSelector::builder()
+                .field_selectors(field("eventCategory", "Data"))
+                .field_selectors(field("resources.type", "AWS::CloudWatch::Metric"))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    ct.start_logging().name("data").send().await.unwrap();
+    cw.put_metric_data()
+        .namespace("Selected")
+        .metric_data(MetricDatum::builder().metric_name("m").value(1.0).build())
+        .send()
+        .await
+        .unwrap();
+    let stream = "555555555555_CloudTrail_us-east-1";
+    let mut delivered = Vec::new();
+    for _ in 0..200 {
+        if let Ok(out) = logs
+            .filter_log_events()
+            .log_group_name("data-trail")
+            .log_stream_names(stream)
+            .send()
+            .await
+        {
+            delivered = out
+                .events()
+                .iter()
+                .map(|e| e.message().unwrap().to_string())
+                .collect();
+            if !delivered.is_empty() {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let status = ct.get_trail_status().name("data").send().await.unwrap();
+    assert!(
+        delivered
+            .iter()
+            .any(|m| m.contains("\"eventName\":\"PutMetricData\"")
+                && m.contains("\"eventCategory\":\"Data\"")),
+        "{delivered:?} {status:?}"
+    );
+    // Management events do not match this trail's only selector.
+    assert!(
+        !delivered
+            .iter()
+            .any(|m| m.contains("\"eventName\":\"StartLogging\"")),
+        "{delivered:?}"
+    );
+    // And event history still shows no data events.
+    let history = ct
+        .lookup_events()
+        .lookup_attributes(by(LookupAttributeKey::EventName, "PutMetricData"))
+        .send()
+        .await
+        .unwrap();
+    assert!(history.events().is_empty());
+    server.stop().await;
+}

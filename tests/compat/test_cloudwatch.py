@@ -1,184 +1,467 @@
-"""CloudWatch metrics through boto3 forced to each protocol, and through the aws command."""
+"""CloudWatch metrics through botocore clients forced to each of CloudWatch's three protocols
+(AWS query, awsJson 1.0, Smithy RPC v2 CBOR): every scenario runs once per protocol."""
 import datetime as dt
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import make_client
+from conftest import PROTOCOLS, make_client
+
+SERVICE_TARGET = "GraniteServiceVersion20100801"
 
 
-def minute_ago(n):
+def minute(n_ago):
+    """The start of the minute `n_ago` minutes before the current one (UTC)."""
     now = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
-    return now - dt.timedelta(minutes=n)
+    return now - dt.timedelta(minutes=n_ago)
 
 
-def error_code(excinfo):
-    return excinfo.value.response["Error"]["Code"], excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"]
+def sec(t, seconds):
+    return t + dt.timedelta(seconds=seconds)
 
 
-def test_requests_use_the_forced_protocol(cloudwatch):
-    cloudwatch.list_metrics()
-    request = cloudwatch.sent_requests[-1]
-    content_type = request.headers.get("Content-Type", b"")
-    content_type = content_type.decode() if isinstance(content_type, bytes) else content_type
-    expected = {
-        "query": "application/x-www-form-urlencoded",
-        "json": "application/x-amz-json-1.0",
-        "smithy-rpc-v2-cbor": "application/cbor",
-    }[cloudwatch.protocol_name]
-    assert content_type.startswith(expected)
+def header(request, name):
+    value = request.headers.get(name)
+    return value.decode() if isinstance(value, bytes) else value
 
 
-def test_statistics_over_known_data(cloudwatch):
-    t0 = minute_ago(10)
+# ---------------------------------------------------------------------------------------------
+# The protocol really used
+# ---------------------------------------------------------------------------------------------
+
+
+def test_requests_and_responses_use_the_forced_protocol(cloudwatch, protocol):
+    cloudwatch.put_metric_data(Namespace="Proto", MetricData=[{"MetricName": "m", "Value": 1}])
+    out = cloudwatch.list_metrics(Namespace="Proto")
+    assert out["Metrics"] == [{"Namespace": "Proto", "MetricName": "m", "Dimensions": []}]
+
+    request = cloudwatch.wire.requests[-1]
+    response = cloudwatch.wire.responses[-1]
+    path = urlsplit(request.url).path
+    content_type = header(request, "Content-Type")
+    response_type = response["headers"].get("content-type") or response["headers"].get("Content-Type")
+    assert request.method == "POST"
+    if protocol == "query":
+        assert content_type.startswith("application/x-www-form-urlencoded")
+        form = parse_qs(request.body if isinstance(request.body, str) else request.body.decode())
+        assert form["Action"] == ["ListMetrics"] and form["Version"] == ["2010-08-01"]
+        assert form["Namespace"] == ["Proto"]
+        assert header(request, "X-Amz-Target") is None
+        assert path in ("", "/")
+        assert response_type.startswith("text/xml")
+        assert response["body"].lstrip().startswith(b"<ListMetricsResponse")
+    elif protocol == "json":
+        assert content_type == "application/x-amz-json-1.0"
+        assert header(request, "X-Amz-Target") == f"{SERVICE_TARGET}.ListMetrics"
+        assert header(request, "x-amzn-query-mode") == "true"
+        assert path in ("", "/")
+        assert response_type.startswith("application/x-amz-json-1.0")
+        assert response["body"].lstrip().startswith(b"{")
+    else:
+        assert content_type == "application/cbor"
+        assert header(request, "smithy-protocol") == "rpc-v2-cbor"
+        assert header(request, "x-amzn-query-mode") == "true"
+        assert header(request, "X-Amz-Target") is None
+        assert path == f"/service/{SERVICE_TARGET}/operation/ListMetrics"
+        assert response_type.startswith("application/cbor")
+        assert response["headers"].get("smithy-protocol") == "rpc-v2-cbor"
+        # A CBOR map (major type 5), not JSON or XML.
+        assert response["body"][0] >> 5 == 5
+
+
+def test_unforced_client_speaks_the_models_preferred_protocol(endpoint):
+    client = make_client(endpoint, "cloudwatch")
+    offered = client.meta.service_model.metadata["protocols"]
+    assert set(offered) == set(PROTOCOLS)
+    assert client.protocol in PROTOCOLS
+    client.put_metric_data(Namespace="Default", MetricData=[{"MetricName": "m", "Value": 3}])
+    assert client.list_metrics()["Metrics"] == [{"Namespace": "Default", "MetricName": "m", "Dimensions": []}]
+    if client.protocol == "smithy-rpc-v2-cbor":
+        assert urlsplit(client.wire.requests[-1].url).path.endswith("/operation/ListMetrics")
+
+
+# ---------------------------------------------------------------------------------------------
+# PutMetricData then GetMetricStatistics
+# ---------------------------------------------------------------------------------------------
+
+HOST_A = [{"Name": "Host", "Value": "a"}, {"Name": "Env", "Value": "prod"}]
+
+
+def test_statistics_over_every_kind_of_datum(cloudwatch):
+    t0 = minute(30)
     cloudwatch.put_metric_data(
         Namespace="App",
         MetricData=[
-            {"MetricName": "Latency", "Dimensions": [{"Name": "Host", "Value": "a"}], "Timestamp": t0 + dt.timedelta(seconds=1), "Value": 10, "Unit": "Milliseconds"},
-            {"MetricName": "Latency", "Dimensions": [{"Name": "Host", "Value": "a"}], "Timestamp": t0 + dt.timedelta(seconds=2), "Values": [20, 30], "Counts": [1, 3], "Unit": "Milliseconds"},
-            {"MetricName": "Latency", "Dimensions": [{"Name": "Host", "Value": "a"}], "Timestamp": t0 + dt.timedelta(seconds=61),
+            # Minute 0: 10, 20, 30, 30, 30, 40, 50  -> n=7, sum=210, min 10, max 50
+            {"MetricName": "Latency", "Dimensions": HOST_A, "Timestamp": t0, "Value": 10, "Unit": "Milliseconds"},
+            {"MetricName": "Latency", "Dimensions": HOST_A, "Timestamp": sec(t0, 2), "Values": [20, 30], "Counts": [1, 3],
+             "Unit": "Milliseconds"},
+            {"MetricName": "Latency", "Dimensions": HOST_A, "Timestamp": sec(t0, 59.5), "Values": [40, 50],
+             "Unit": "Milliseconds"},
+            # Minute 1: a statistic set and one value -> n=5, sum=112, min 5, max 60
+            {"MetricName": "Latency", "Dimensions": HOST_A, "Timestamp": sec(t0, 61),
              "StatisticValues": {"SampleCount": 4, "Sum": 100, "Minimum": 5, "Maximum": 60}, "Unit": "Milliseconds"},
+            {"MetricName": "Latency", "Dimensions": HOST_A, "Timestamp": sec(t0, 119), "Value": 12, "Unit": "Milliseconds"},
+            # Exactly at EndTime (exclusive): never counted.
+            {"MetricName": "Latency", "Dimensions": HOST_A, "Timestamp": sec(t0, 120), "Value": 1000, "Unit": "Milliseconds"},
+            # Same name, other dimensions: another metric.
+            {"MetricName": "Latency", "Dimensions": [{"Name": "Host", "Value": "b"}], "Timestamp": sec(t0, 5), "Value": 999},
         ],
     )
     out = cloudwatch.get_metric_statistics(
-        Namespace="App", MetricName="Latency", Dimensions=[{"Name": "Host", "Value": "a"}],
-        StartTime=t0, EndTime=t0 + dt.timedelta(minutes=2), Period=60,
+        Namespace="App", MetricName="Latency",
+        Dimensions=list(reversed(HOST_A)),  # dimension order does not matter
+        StartTime=t0, EndTime=sec(t0, 120), Period=60,
         Statistics=["Sum", "Average", "Minimum", "Maximum", "SampleCount"],
     )
-    points = sorted(out["Datapoints"], key=lambda p: p["Timestamp"])
     assert out["Label"] == "Latency"
-    assert [(p["SampleCount"], p["Sum"], p["Average"], p["Minimum"], p["Maximum"]) for p in points] == [
-        (5.0, 120.0, 24.0, 10.0, 30.0),
-        (4.0, 100.0, 25.0, 5.0, 60.0),
+    points = sorted(out["Datapoints"], key=lambda p: p["Timestamp"])
+    assert [p["Timestamp"] for p in points] == [t0, sec(t0, 60)]
+    assert [(p["SampleCount"], p["Sum"], p["Average"], p["Minimum"], p["Maximum"], p["Unit"]) for p in points] == [
+        (7.0, 210.0, 30.0, 10.0, 50.0, "Milliseconds"),
+        (5.0, 112.0, 22.4, 5.0, 60.0, "Milliseconds"),
     ]
-    assert points[0]["Timestamp"] == t0
-    assert points[0]["Unit"] == "Milliseconds"
-    pct = cloudwatch.get_metric_statistics(
-        Namespace="App", MetricName="Latency", Dimensions=[{"Name": "Host", "Value": "a"}],
-        StartTime=t0, EndTime=t0 + dt.timedelta(minutes=1), Period=60, ExtendedStatistics=["p90"],
+
+    hourly = cloudwatch.get_metric_statistics(
+        Namespace="App", MetricName="Latency", Dimensions=HOST_A,
+        StartTime=t0, EndTime=sec(t0, 120), Period=3600, Statistics=["Sum", "SampleCount"],
     )
-    assert pct["Datapoints"][0]["ExtendedStatistics"] == {"p90": 30.0}
+    assert [(p["Sum"], p["SampleCount"]) for p in hourly["Datapoints"]] == [(322.0, 12.0)]
+
+    only_b = cloudwatch.get_metric_statistics(
+        Namespace="App", MetricName="Latency", Dimensions=[{"Name": "Host", "Value": "b"}],
+        StartTime=t0, EndTime=sec(t0, 120), Period=60, Statistics=["Maximum"],
+    )
+    assert [(p["Maximum"], p["Unit"]) for p in only_b["Datapoints"]] == [(999.0, "None")]
+    assert set(only_b["Datapoints"][0]) == {"Timestamp", "Maximum", "Unit"}
 
 
-def test_list_metrics_filters_and_walks_every_page(cloudwatch):
-    for batch in range(3):
-        cloudwatch.put_metric_data(Namespace="Fleet", MetricData=[
-            {"MetricName": "CPU", "Dimensions": [{"Name": "Host", "Value": f"h{batch * 200 + i:03}"},
-                                                 {"Name": "Role", "Value": "web" if i % 2 == 0 else "db"}], "Value": 1.0}
-            for i in range(200)
-        ])
-    seen = []
-    kwargs = {"Namespace": "Fleet"}
-    pages = 0
-    while True:
-        page = cloudwatch.list_metrics(**kwargs)
-        pages += 1
-        seen.extend(next(d["Value"] for d in m["Dimensions"] if d["Name"] == "Host") for m in page["Metrics"])
-        if "NextToken" not in page:
-            break
-        kwargs["NextToken"] = page["NextToken"]
-    assert pages == 2
-    assert len(seen) == 600 and len(set(seen)) == 600
-    web = cloudwatch.list_metrics(Dimensions=[{"Name": "Role", "Value": "web"}])
-    assert len(web["Metrics"]) == 300
-    any_role = cloudwatch.list_metrics(MetricName="CPU", Dimensions=[{"Name": "Role"}])
-    assert len(any_role["Metrics"]) == 500 and "NextToken" in any_role
-
-
-def test_get_metric_data_queries_order_and_paging(cloudwatch):
-    t0 = minute_ago(10)
-    cloudwatch.put_metric_data(Namespace="Shop", MetricData=[
-        {"MetricName": "Orders", "Timestamp": t0 + dt.timedelta(minutes=m, seconds=5), "Value": m + 1} for m in range(5)
+def test_dimensions_must_match_exactly(cloudwatch):
+    t0 = minute(10)
+    cloudwatch.put_metric_data(Namespace="App", MetricData=[
+        {"MetricName": "Hits", "Dimensions": HOST_A, "Timestamp": t0, "Value": 5},
     ])
 
-    def query(qid, stat, **extra):
-        return {"Id": qid, "MetricStat": {"Metric": {"Namespace": "Shop", "MetricName": "Orders"}, "Period": 60, "Stat": stat}, **extra}
+    def sums(dimensions):
+        out = cloudwatch.get_metric_statistics(
+            Namespace="App", MetricName="Hits", Dimensions=dimensions,
+            StartTime=t0, EndTime=sec(t0, 60), Period=60, Statistics=["Sum"],
+        )
+        return [p["Sum"] for p in out["Datapoints"]]
 
-    out = cloudwatch.get_metric_data(
-        MetricDataQueries=[query("sum", "Sum", Label="Orders per minute"), query("hidden", "Maximum", ReturnData=False)],
-        StartTime=t0, EndTime=t0 + dt.timedelta(minutes=5), ScanBy="TimestampAscending",
+    assert sums(HOST_A) == [5.0]
+    assert sums(HOST_A[:1]) == []  # a subset of the dimensions is another metric
+    assert sums([]) == []
+    assert sums([{"Name": "Host", "Value": "a"}, {"Name": "Env", "Value": "dev"}]) == []
+
+
+def test_unit_filter(cloudwatch):
+    t0 = minute(10)
+    cloudwatch.put_metric_data(Namespace="App", MetricData=[
+        {"MetricName": "Size", "Timestamp": sec(t0, 1), "Value": 3, "Unit": "Bytes"},
+        {"MetricName": "Size", "Timestamp": sec(t0, 2), "Value": 4, "Unit": "Bytes"},
+    ])
+
+    def query(**unit):
+        return cloudwatch.get_metric_statistics(Namespace="App", MetricName="Size", StartTime=t0, EndTime=sec(t0, 60),
+                                                Period=60, Statistics=["Sum"], **unit)["Datapoints"]
+
+    assert [(p["Sum"], p["Unit"]) for p in query(Unit="Bytes")] == [(7.0, "Bytes")]
+    assert query(Unit="Kilobytes") == []
+    assert [(p["Sum"], p["Unit"]) for p in query()] == [(7.0, "Bytes")]
+
+
+def test_percentiles_over_known_data(cloudwatch):
+    t0 = minute(20)
+    cloudwatch.put_metric_data(Namespace="App", MetricData=[
+        # Minute 0: eight 10s and two 50s.
+        {"MetricName": "Latency", "Timestamp": sec(t0, 1), "Values": [10, 50], "Counts": [8, 2]},
+        # Minute 1: 100 once and 1 nineteen times.
+        {"MetricName": "Latency", "Timestamp": sec(t0, 61), "Values": [100, 1], "Counts": [1, 19]},
+    ])
+    out = cloudwatch.get_metric_statistics(
+        Namespace="App", MetricName="Latency", StartTime=t0, EndTime=sec(t0, 120), Period=60,
+        ExtendedStatistics=["p90", "p50", "p100"],
     )
-    results = out["MetricDataResults"]
-    assert [r["Id"] for r in results] == ["sum"]
-    assert results[0]["Label"] == "Orders per minute"
-    assert results[0]["Values"] == [1.0, 2.0, 3.0, 4.0, 5.0]
-    assert results[0]["StatusCode"] == "Complete"
-    values, token = [], None
+    points = sorted(out["Datapoints"], key=lambda p: p["Timestamp"])
+    assert [p["ExtendedStatistics"] for p in points] == [
+        {"p90": 50.0, "p50": 10.0, "p100": 50.0},
+        {"p90": 1.0, "p50": 1.0, "p100": 100.0},
+    ]
+    assert [p["Timestamp"] for p in points] == [t0, sec(t0, 60)]
+
+
+# ---------------------------------------------------------------------------------------------
+# ListMetrics
+# ---------------------------------------------------------------------------------------------
+
+
+def test_list_metrics_filters(cloudwatch):
+    cloudwatch.put_metric_data(Namespace="Web", MetricData=[
+        {"MetricName": "CPU", "Dimensions": [{"Name": "Host", "Value": "h1"}, {"Name": "Role", "Value": "web"}], "Value": 1},
+        {"MetricName": "CPU", "Dimensions": [{"Name": "Host", "Value": "h2"}, {"Name": "Role", "Value": "db"}], "Value": 1},
+        {"MetricName": "CPU", "Dimensions": [{"Name": "Host", "Value": "h3"}], "Value": 1},
+        {"MetricName": "Mem", "Dimensions": [{"Name": "Host", "Value": "h1"}], "Value": 1},
+        {"MetricName": "Mem", "Value": 1},
+    ])
+    cloudwatch.put_metric_data(Namespace="Batch", MetricData=[
+        {"MetricName": "CPU", "Dimensions": [{"Name": "Role", "Value": "web"}], "Value": 1},
+    ])
+
+    def listed(**filters):
+        out = cloudwatch.list_metrics(**filters)
+        assert "NextToken" not in out
+        return sorted(
+            (m["Namespace"], m["MetricName"], tuple(sorted((d["Name"], d["Value"]) for d in m["Dimensions"])))
+            for m in out["Metrics"]
+        )
+
+    assert len(listed()) == 6
+    assert listed(Namespace="Batch") == [("Batch", "CPU", (("Role", "web"),))]
+    assert listed(Namespace="Web", MetricName="Mem") == [
+        ("Web", "Mem", ()),
+        ("Web", "Mem", (("Host", "h1"),)),
+    ]
+    assert listed(Dimensions=[{"Name": "Role", "Value": "web"}]) == [
+        ("Batch", "CPU", (("Role", "web"),)),
+        ("Web", "CPU", (("Host", "h1"), ("Role", "web"))),
+    ]
+    # A dimension filter without a value matches any value of that dimension.
+    assert listed(Namespace="Web", Dimensions=[{"Name": "Role"}]) == [
+        ("Web", "CPU", (("Host", "h1"), ("Role", "web"))),
+        ("Web", "CPU", (("Host", "h2"), ("Role", "db"))),
+    ]
+    assert listed(MetricName="CPU", Dimensions=[{"Name": "Host", "Value": "h1"}, {"Name": "Role"}]) == [
+        ("Web", "CPU", (("Host", "h1"), ("Role", "web"))),
+    ]
+    assert listed(Namespace="Nope") == []
+    assert listed(Namespace="Web", Dimensions=[{"Name": "Zone"}]) == []
+
+
+def test_list_metrics_pages_every_metric_exactly_once(cloudwatch):
+    names = [f"m{i:04}" for i in range(1234)]
+    for chunk in range(0, len(names), 500):
+        cloudwatch.put_metric_data(Namespace="Many", MetricData=[
+            {"MetricName": name, "Dimensions": [{"Name": "Shard", "Value": str(i % 3)}], "Value": 1.0}
+            for i, name in enumerate(names[chunk:chunk + 500], start=chunk)
+        ])
+    seen, sizes, token = [], [], None
     while True:
-        kwargs = {"NextToken": token} if token else {}
-        page = cloudwatch.get_metric_data(MetricDataQueries=[query("m", "Maximum")], StartTime=t0,
-                                          EndTime=t0 + dt.timedelta(minutes=5), MaxDatapoints=2, **kwargs)
-        values.extend(page["MetricDataResults"][0]["Values"])
+        page = cloudwatch.list_metrics(Namespace="Many", **({"NextToken": token} if token else {}))
+        sizes.append(len(page["Metrics"]))
+        seen.extend(m["MetricName"] for m in page["Metrics"])
         token = page.get("NextToken")
         if not token:
             break
-    assert values == [5.0, 4.0, 3.0, 2.0, 1.0]
+    assert sizes == [500, 500, 234]
+    assert sorted(seen) == names
+
+    # The same walk with a dimension filter, through botocore's paginator.
+    shard0 = [m["MetricName"] for page in cloudwatch.get_paginator("list_metrics").paginate(
+        Namespace="Many", Dimensions=[{"Name": "Shard", "Value": "0"}]) for m in page["Metrics"]]
+    assert sorted(shard0) == names[::3]
 
 
-@pytest.mark.parametrize("call,expected", [
-    (lambda c, t: c.get_metric_statistics(Namespace="A", MetricName="B", StartTime=t, EndTime=t + dt.timedelta(minutes=5), Period=61, Statistics=["Sum"]), "InvalidParameterValue"),
-    (lambda c, t: c.get_metric_statistics(Namespace="A", MetricName="B", StartTime=t + dt.timedelta(minutes=5), EndTime=t, Period=60, Statistics=["Sum"]), "InvalidParameterValue"),
-    (lambda c, t: c.get_metric_statistics(Namespace="A", MetricName="B", StartTime=t - dt.timedelta(days=2), EndTime=t, Period=60, Statistics=["Sum"]), "InvalidParameterCombination"),
-    (lambda c, t: c.put_metric_data(Namespace="A", MetricData=[{"MetricName": "x", "Value": 1, "StatisticValues": {"SampleCount": 1, "Sum": 1, "Minimum": 1, "Maximum": 1}}]), "InvalidParameterCombination"),
-])
-def test_errors_carry_aws_codes(cloudwatch, call, expected):
+# ---------------------------------------------------------------------------------------------
+# GetMetricData
+# ---------------------------------------------------------------------------------------------
+
+
+def stat_query(qid, name, stat, **extra):
+    return {"Id": qid, "MetricStat": {"Metric": {"Namespace": "Shop", "MetricName": name}, "Period": 60, "Stat": stat},
+            **extra}
+
+
+@pytest.fixture
+def shop(cloudwatch):
+    """Orders: 1..5 in minutes 0..4 (two datapoints each); Refunds: 10 in minutes 1 and 3."""
+    t0 = minute(15)
+    cloudwatch.put_metric_data(Namespace="Shop", MetricData=[
+        {"MetricName": "Orders", "Timestamp": sec(t0, 60 * m + s), "Value": (m + 1) * (1 if s == 5 else 3)}
+        for m in range(5) for s in (5, 50)
+    ] + [
+        {"MetricName": "Refunds", "Timestamp": sec(t0, 60 * m + 30), "Value": 10} for m in (1, 3)
+    ])
+    return t0
+
+
+def test_get_metric_data_two_queries_labels_and_return_data(cloudwatch, shop):
+    t0 = shop
+    out = cloudwatch.get_metric_data(
+        MetricDataQueries=[
+            stat_query("orders", "Orders", "Sum", Label="Orders per minute"),
+            stat_query("hidden", "Orders", "Maximum", ReturnData=False),
+            stat_query("refunds", "Refunds", "SampleCount"),
+        ],
+        StartTime=t0, EndTime=sec(t0, 300), ScanBy="TimestampAscending",
+    )
+    assert "NextToken" not in out
+    results = {r["Id"]: r for r in out["MetricDataResults"]}
+    assert [r["Id"] for r in out["MetricDataResults"]] == ["orders", "refunds"]
+    orders, refunds = results["orders"], results["refunds"]
+    assert orders["Label"] == "Orders per minute"
+    assert orders["StatusCode"] == "Complete"
+    assert orders["Values"] == [4.0, 8.0, 12.0, 16.0, 20.0]
+    assert orders["Timestamps"] == [sec(t0, 60 * m) for m in range(5)]
+    assert refunds["Label"] == "Refunds"
+    assert refunds["Values"] == [1.0, 1.0]
+    assert refunds["Timestamps"] == [sec(t0, 60), sec(t0, 180)]
+
+
+def test_get_metric_data_scan_by(cloudwatch, shop):
+    t0 = shop
+
+    def run(**scan):
+        out = cloudwatch.get_metric_data(MetricDataQueries=[stat_query("m", "Orders", "Minimum")],
+                                         StartTime=t0, EndTime=sec(t0, 300), **scan)
+        (result,) = out["MetricDataResults"]
+        return result["Values"], result["Timestamps"]
+
+    ascending = run(ScanBy="TimestampAscending")
+    assert ascending == ([1.0, 2.0, 3.0, 4.0, 5.0], [sec(t0, 60 * m) for m in range(5)])
+    descending = run(ScanBy="TimestampDescending")
+    assert descending == ([5.0, 4.0, 3.0, 2.0, 1.0], [sec(t0, 60 * m) for m in reversed(range(5))])
+    assert run() == descending  # TimestampDescending is the default
+
+
+def test_get_metric_data_max_datapoints_and_next_token(cloudwatch, shop):
+    t0 = shop
+    values, timestamps, pages, token = [], [], 0, None
+    while True:
+        page = cloudwatch.get_metric_data(
+            MetricDataQueries=[stat_query("m", "Orders", "Maximum")], StartTime=t0, EndTime=sec(t0, 300),
+            ScanBy="TimestampAscending", MaxDatapoints=2, **({"NextToken": token} if token else {}))
+        pages += 1
+        (result,) = page["MetricDataResults"]
+        assert len(result["Values"]) <= 2
+        values.extend(result["Values"])
+        timestamps.extend(result["Timestamps"])
+        token = page.get("NextToken")
+        if token:
+            assert result["StatusCode"] == "PartialData"
+        else:
+            assert result["StatusCode"] == "Complete"
+            break
+    assert pages == 3
+    assert values == [3.0, 6.0, 9.0, 12.0, 15.0]
+    assert timestamps == [sec(t0, 60 * m) for m in range(5)]
+
+    # Two queries: the pages together hold each query's full series, MaxDatapoints at a time.
+    queries = [stat_query("orders", "Orders", "Sum"), stat_query("refunds", "Refunds", "Sum")]
+    full = {r["Id"]: r["Values"] for r in cloudwatch.get_metric_data(
+        MetricDataQueries=queries, StartTime=t0, EndTime=sec(t0, 300))["MetricDataResults"]}
+    assert full == {"orders": [20.0, 16.0, 12.0, 8.0, 4.0], "refunds": [10.0, 10.0]}
+    paged, token = {"orders": [], "refunds": []}, None
+    for _ in range(10):
+        page = cloudwatch.get_metric_data(MetricDataQueries=queries, StartTime=t0, EndTime=sec(t0, 300),
+                                          MaxDatapoints=3, **({"NextToken": token} if token else {}))
+        assert sum(len(r["Values"]) for r in page["MetricDataResults"]) <= 3
+        for r in page["MetricDataResults"]:
+            paged[r["Id"]].extend(r["Values"])
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert paged == full
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------------------------
+
+ERROR_CASES = {
+    "period-61": (
+        "InvalidParameterValue",
+        lambda c, t: c.get_metric_statistics(Namespace="A", MetricName="B", StartTime=t, EndTime=sec(t, 600),
+                                             Period=61, Statistics=["Sum"])),
+    "start-after-end": (
+        "InvalidParameterValue",
+        lambda c, t: c.get_metric_statistics(Namespace="A", MetricName="B", StartTime=sec(t, 600), EndTime=t,
+                                             Period=60, Statistics=["Sum"])),
+    "start-equals-end": (
+        "InvalidParameterValue",
+        lambda c, t: c.get_metric_statistics(Namespace="A", MetricName="B", StartTime=t, EndTime=t,
+                                             Period=60, Statistics=["Sum"])),
+    "get-metric-data-start-after-end": (
+        "InvalidParameterValue",
+        lambda c, t: c.get_metric_data(MetricDataQueries=[stat_query("m", "Orders", "Sum")],
+                                       StartTime=sec(t, 600), EndTime=t)),
+    "1441-datapoints": (
+        "InvalidParameterCombination",
+        lambda c, t: c.get_metric_statistics(Namespace="A", MetricName="B", StartTime=t - dt.timedelta(minutes=1441),
+                                             EndTime=t, Period=60, Statistics=["Sum"])),
+    "value-and-statistic-values": (
+        "InvalidParameterCombination",
+        lambda c, t: c.put_metric_data(Namespace="A", MetricData=[{
+            "MetricName": "x", "Value": 1, "StatisticValues": {"SampleCount": 1, "Sum": 1, "Minimum": 1, "Maximum": 1}}])),
+    "missing-metric-name": (
+        "MissingParameter",
+        lambda c, t: c.get_metric_statistics(Namespace="A", StartTime=t, EndTime=sec(t, 600), Period=60,
+                                             Statistics=["Sum"])),
+    "missing-namespace": (
+        "MissingParameter",
+        lambda c, t: c.put_metric_data(MetricData=[{"MetricName": "x", "Value": 1}])),
+}
+
+# The modeled exception each code maps to in botocore.
+EXCEPTIONS = {
+    "InvalidParameterValue": "InvalidParameterValueException",
+    "InvalidParameterCombination": "InvalidParameterCombinationException",
+    "MissingParameter": "MissingRequiredParameterException",
+}
+
+
+@pytest.mark.parametrize("case", list(ERROR_CASES))
+def test_errors_carry_aws_codes(cloudwatch_unvalidated, case):
+    client = cloudwatch_unvalidated
+    code, call = ERROR_CASES[case]
     with pytest.raises(ClientError) as excinfo:
-        call(cloudwatch, minute_ago(10))
-    assert error_code(excinfo) == (expected, 400)
+        call(client, minute(30))
+    error = excinfo.value.response["Error"]
+    assert (error["Code"], excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"]) == (code, 400)
+    assert error["Type"] == "Sender"
+    assert error["Message"]
+    assert isinstance(excinfo.value, getattr(client.exceptions, EXCEPTIONS[code]))
 
 
-def test_missing_parameter(endpoint):
-    # botocore validates required members client-side, so send the raw query form.
-    import urllib.error
-    import urllib.request
-    body = b"Action=GetMetricStatistics&Version=2010-08-01&Namespace=A"
-    request = urllib.request.Request(endpoint + "/", data=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
-    with pytest.raises(urllib.error.HTTPError) as excinfo:
-        urllib.request.urlopen(request)
-    assert excinfo.value.code == 400
-    assert b"<Code>MissingParameter</Code>" in excinfo.value.read()
+def test_1440_datapoints_is_the_limit_not_an_error(cloudwatch):
+    t = minute(30)
+    cloudwatch.put_metric_data(Namespace="A", MetricData=[{"MetricName": "B", "Timestamp": sec(t, -90), "Value": 2}])
+    out = cloudwatch.get_metric_statistics(Namespace="A", MetricName="B", StartTime=t - dt.timedelta(minutes=1440),
+                                           EndTime=t, Period=60, Statistics=["Sum"])
+    assert [(p["Timestamp"], p["Sum"]) for p in out["Datapoints"]] == [(sec(t, -120), 2.0)]
 
 
-def test_unknown_operation_uses_the_protocol_error(cloudwatch):
+def test_unknown_operation_uses_the_protocols_error(cloudwatch, protocol):
     try:
         cloudwatch.describe_alarms()
     except ClientError as e:
-        code = e.response["Error"]["Code"]
-        assert code == ("InvalidAction" if cloudwatch.protocol_name == "query" else "UnknownOperationException")
+        expected = "InvalidAction" if protocol == "query" else "UnknownOperationException"
+        assert e.response["Error"]["Code"] == expected
+        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     else:
-        pytest.skip("DescribeAlarms is implemented")
+        pytest.skip("DescribeAlarms is implemented now")
 
 
-def test_accounts_are_isolated(endpoint):
-    alice = make_client(endpoint, "cloudwatch", "json", access_key="111111111111")
-    bob = make_client(endpoint, "cloudwatch", "json", access_key="222222222222")
-    alice.put_metric_data(Namespace="Mine", MetricData=[{"MetricName": "m", "Value": 1}])
-    assert len(alice.list_metrics()["Metrics"]) == 1
-    assert bob.list_metrics()["Metrics"] == []
+# ---------------------------------------------------------------------------------------------
+# Accounts
+# ---------------------------------------------------------------------------------------------
 
 
-def test_sts_get_caller_identity(endpoint):
-    sts = make_client(endpoint, "sts", access_key="123456789012")
-    identity = sts.get_caller_identity()
-    assert identity["Account"] == "123456789012"
-    assert identity["Arn"] == "arn:aws:iam::123456789012:root"
+def test_accounts_are_isolated(endpoint, protocol):
+    alice = make_client(endpoint, "cloudwatch", protocol, access_key="111111111111")
+    bob = make_client(endpoint, "cloudwatch", protocol, access_key="222222222222")
+    t0 = minute(5)
+    alice.put_metric_data(Namespace="Mine", MetricData=[{"MetricName": "m", "Timestamp": t0, "Value": 1}])
+    bob.put_metric_data(Namespace="Mine", MetricData=[{"MetricName": "m", "Timestamp": t0, "Value": 40},
+                                                      {"MetricName": "only-bob", "Timestamp": t0, "Value": 2}])
+    assert [m["MetricName"] for m in alice.list_metrics()["Metrics"]] == ["m"]
+    assert sorted(m["MetricName"] for m in bob.list_metrics()["Metrics"]) == ["m", "only-bob"]
 
+    def total(client):
+        out = client.get_metric_statistics(Namespace="Mine", MetricName="m", StartTime=t0, EndTime=sec(t0, 60),
+                                           Period=60, Statistics=["Sum"])
+        return [p["Sum"] for p in out["Datapoints"]]
 
-def test_aws_cli_put_and_get(aws):
-    code, _, err = aws("cloudwatch", "put-metric-data", "--namespace", "Cli", "--metric-name", "Latency", "--value", "12", "--unit", "Milliseconds")
-    assert code == 0, err
-    aws("cloudwatch", "put-metric-data", "--namespace", "Cli", "--metric-name", "Latency", "--value", "30", "--unit", "Milliseconds")
-    now = dt.datetime.now(dt.timezone.utc)
-    code, out, err = aws("cloudwatch", "get-metric-statistics", "--namespace", "Cli", "--metric-name", "Latency",
-                         "--start-time", (now - dt.timedelta(minutes=10)).isoformat(), "--end-time", (now + dt.timedelta(minutes=1)).isoformat(),
-                         "--period", "3600", "--statistics", "Sum", "Maximum", "SampleCount")
-    assert code == 0, err
-    total = {k: sum(p[k] for p in out["Datapoints"]) for k in ("Sum", "SampleCount")}
-    assert total == {"Sum": 42.0, "SampleCount": 2.0}
-    code, out, _ = aws("cloudwatch", "list-metrics", "--namespace", "Cli")
-    assert out["Metrics"] == [{"Namespace": "Cli", "MetricName": "Latency", "Dimensions": []}]
-    code, _, err = aws("cloudwatch", "get-metric-statistics", "--namespace", "Cli", "--metric-name", "Latency",
-                       "--start-time", now.isoformat(), "--end-time", (now + dt.timedelta(minutes=5)).isoformat(),
-                       "--period", "61", "--statistics", "Sum")
-    assert code != 0
-    assert "InvalidParameterValue" in err
+    assert total(alice) == [1.0]
+    assert total(bob) == [40.0]

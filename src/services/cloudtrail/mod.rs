@@ -97,6 +97,8 @@ pub struct CloudTrail {
     writer: journal::JournalWriter,
     enabled: bool,
     trails: repo::TrailRepo,
+    /// Whether a logging trail selects data events; only then are they journaled.
+    data_events_wanted: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -172,19 +174,33 @@ impl CloudTrail {
             db,
             enabled,
             trails,
+            data_events_wanted: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
     /// Journals a finished call without waiting for the write.
     ///
-    /// Data events are not kept: AWS delivers them only to trails whose event selectors ask
-    /// for them and never shows them in event history, and trails are not implemented yet, so
-    /// no one could read them. Keeping them would cost the high-volume data calls (PutMetricData,
-    /// PutLogEvents) a fifth of their throughput for nothing; when trails land, data events are
-    /// recorded while a trail selects them.
+    /// Data events are kept only while a logging trail selects them: AWS delivers them only to
+    /// such trails and never shows them in event history, and journaling every PutMetricData
+    /// or PutLogEvents call for no reader cost those calls a fifth of their throughput.
     pub fn record(&self, call: super::ApiCall) {
-        if self.enabled && !record::is_data_event(call.service, &call.operation) {
+        let wanted = !record::is_data_event(call.service, &call.operation)
+            || self
+                .data_events_wanted
+                .load(std::sync::atomic::Ordering::Relaxed);
+        if self.enabled && wanted {
             self.writer.record(record::build(call));
+        }
+    }
+
+    /// Re-reads which logging trails select data events (after a trail changed, and at start).
+    pub async fn refresh_data_selection(&self) {
+        match self.trails.logging().await {
+            Ok(trails) => self.data_events_wanted.store(
+                trails::wants_data_events(&trails),
+                std::sync::atomic::Ordering::Relaxed,
+            ),
+            Err(e) => tracing::error!(error = %e, "cannot read trails"),
         }
     }
 
@@ -198,6 +214,28 @@ impl CloudTrail {
     }
 
     pub fn call<'a>(
+        &'a self,
+        ctx: &'a RequestContext,
+        operation: &str,
+        input: Value,
+    ) -> Option<HandlerFuture<'a>> {
+        // Operations that change which records trails select refresh the data-event switch.
+        let changes_selection = matches!(
+            operation,
+            "StartLogging" | "StopLogging" | "PutEventSelectors" | "DeleteTrail" | "UpdateTrail"
+        );
+        let call = self.dispatch(ctx, operation, input)?;
+        if !changes_selection {
+            return Some(call);
+        }
+        Some(Box::pin(async move {
+            let result = call.await;
+            self.refresh_data_selection().await;
+            result
+        }))
+    }
+
+    fn dispatch<'a>(
         &'a self,
         ctx: &'a RequestContext,
         operation: &str,

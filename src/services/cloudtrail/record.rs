@@ -83,7 +83,26 @@ fn camel_case(value: Value) -> Value {
 }
 
 /// The resource a call names, where one is obvious from its parameters.
-fn resource_of(service: ServiceId, request: Option<&Value>) -> Option<(String, String)> {
+fn resource_of(
+    service: ServiceId,
+    operation: &str,
+    request: Option<&Value>,
+) -> Option<(String, String)> {
+    // Data-plane calls name the resource type data event selectors filter on
+    // (`resources.type`), even when their payload is not kept.
+    if is_data_event(service, operation) {
+        let name = request
+            .and_then(|r| r.get("logGroupName").or_else(|| r.get("namespace")))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        return match service {
+            ServiceId::CloudWatch => {
+                Some(("AWS::CloudWatch::Metric".to_string(), name.to_string()))
+            }
+            ServiceId::Logs => Some(("AWS::Logs::LogGroup".to_string(), name.to_string())),
+            _ => None,
+        };
+    }
     let request = request?;
     let field = |name: &str| {
         request
@@ -129,7 +148,7 @@ pub fn build(call: ApiCall) -> JournalRecord {
         user_identity.insert("userName".into(), json!(name));
     }
     let request_parameters = call.request.clone().map(camel_case).unwrap_or(Value::Null);
-    let resource = resource_of(call.service, Some(&request_parameters));
+    let resource = resource_of(call.service, &call.operation, Some(&request_parameters));
     // Read-only calls carry no responseElements in CloudTrail; others carry the output when
     // it is small, as AWS omits large or data-plane payloads.
     let (response_elements, error) = match call.outcome {

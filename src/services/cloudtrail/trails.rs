@@ -568,6 +568,31 @@ pub async fn list_tags(repo: &TrailRepo, ctx: &RequestContext, input: Value) -> 
     Ok(json!({ "ResourceTagList": out }))
 }
 
+/// Whether any of these trails has an advanced selector that can take data events; basic
+/// selectors select data events only for S3, Lambda and DynamoDB, which are not hosted here.
+pub fn wants_data_events(trails: &[TrailRow]) -> bool {
+    trails.iter().any(|t| {
+        t.document
+            .get("AdvancedEventSelectors")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .any(|selector| {
+                selector
+                    .get("FieldSelectors")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .any(|f| {
+                        str_field(f, "Field") == Some("eventCategory")
+                            && f.get("Equals")
+                                .and_then(Value::as_array)
+                                .is_some_and(|v| v.iter().any(|x| x.as_str() == Some("Data")))
+                    })
+            })
+    })
+}
+
 /// Whether a trail's selectors take a journal record.
 fn selected(doc: &Value, event: &Value, management: bool) -> bool {
     let read_only = event
@@ -595,6 +620,16 @@ fn selected(doc: &Value, event: &Value, management: bool) -> bool {
                             .unwrap_or_default()
                             .to_string(),
                         "eventName" => str_field(event, "eventName")
+                            .unwrap_or_default()
+                            .to_string(),
+                        "resources.type" => event
+                            .pointer("/resources/0/type")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string(),
+                        "resources.ARN" => event
+                            .pointer("/resources/0/ARN")
+                            .and_then(Value::as_str)
                             .unwrap_or_default()
                             .to_string(),
                         "errorCode" => str_field(event, "errorCode")
