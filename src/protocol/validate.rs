@@ -181,6 +181,19 @@ fn walk(
 
 /// The wire error AWS answers for these violations (there is at least one).
 pub fn to_wire(service: ServiceId, violations: &[Violation]) -> WireError {
+    // CloudTrail names an out-of-range page size with its own error.
+    if service == ServiceId::CloudTrail {
+        if let Some(Violation::Constraint { value, .. }) = violations
+            .iter()
+            .find(|v| matches!(v, Violation::Constraint { path, .. } if path == "maxResults"))
+        {
+            return WireError::from_model(
+                service,
+                "InvalidMaxResultsException",
+                format!("Value {value} for MaxResults is invalid: it must be between 1 and 50."),
+            );
+        }
+    }
     if service == ServiceId::CloudWatch {
         if let Some(Violation::Missing { path }) = violations
             .iter()
@@ -280,6 +293,17 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn cloudtrail_page_size_has_its_own_error() {
+        let v = check(
+            ServiceId::CloudTrail,
+            "LookupEvents",
+            json!({"MaxResults": 51}),
+        );
+        let e = to_wire(ServiceId::CloudTrail, &v);
+        assert_eq!(e.type_name, "InvalidMaxResultsException");
     }
 
     #[test]

@@ -162,15 +162,16 @@ class Wire:
         self.responses.append(response_dict)
 
 
-def make_client(endpoint, service, protocol=None, access_key=ACCESS_KEY, validate=True):
+def make_client(endpoint, service, protocol=None, access_key=ACCESS_KEY, validate=True, region=REGION, **config):
     """A botocore client for `service` against watchtrail, forced to `protocol` if given.
 
     `client.wire` records the requests sent and the raw responses received, and
-    `client.protocol` is the protocol the client really speaks.
+    `client.protocol` is the protocol the client really speaks. Extra keyword arguments go to
+    botocore's Config.
     """
     client = _session(service, protocol).create_client(
         service,
-        region_name=REGION,
+        region_name=region,
         endpoint_url=endpoint,
         aws_access_key_id=access_key,
         aws_secret_access_key=SECRET_KEY,
@@ -179,6 +180,7 @@ def make_client(endpoint, service, protocol=None, access_key=ACCESS_KEY, validat
             retries={"max_attempts": 1, "mode": "standard"},
             connect_timeout=5,
             read_timeout=30,
+            **config,
         ),
     )
     wire = Wire()
