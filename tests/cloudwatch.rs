@@ -360,7 +360,10 @@ async fn sdk_errors_are_typed_with_aws_codes() {
         .unwrap_err()
         .into_service_error();
     assert!(err.is_invalid_parameter_combination_exception(), "{err:?}");
-    assert!(err.to_string().contains("1,440") || format!("{err:?}").contains("1,440"));
+    assert!(
+        format!("{err:?}").contains("which exceeds the limit of 1440"),
+        "{err:?}"
+    );
 
     let err = cw
         .put_metric_data()

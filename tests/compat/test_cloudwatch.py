@@ -35,6 +35,7 @@ def test_requests_and_responses_use_the_forced_protocol(cloudwatch, protocol):
     cloudwatch.put_metric_data(Namespace="Proto", MetricData=[{"MetricName": "m", "Value": 1}])
     out = cloudwatch.list_metrics(Namespace="Proto")
     assert out["Metrics"] == [{"Namespace": "Proto", "MetricName": "m", "Dimensions": []}]
+    assert len(out["ResponseMetadata"]["RequestId"]) >= 16  # from the XML body or x-amzn-RequestId
 
     request = cloudwatch.wire.requests[-1]
     response = cloudwatch.wire.responses[-1]

@@ -491,7 +491,12 @@ pub async fn get_metric_statistics(
         .collect::<Result<Vec<_>>>()?;
     let start = (request.start_time * 1000.0).round() as i64;
     let end = (request.end_time * 1000.0).round() as i64;
-    if start >= end {
+    if start == end {
+        return Err(invalid(
+            "The parameter StartTime must not equal parameter EndTime.",
+        ));
+    }
+    if start > end {
         return Err(invalid(
             "The parameter StartTime must be less than the parameter EndTime.",
         ));
@@ -501,7 +506,7 @@ pub async fn get_metric_statistics(
     let requested = (end - start + period_ms - 1) / period_ms;
     if requested > MAX_DATAPOINTS {
         return Err(combination(format!(
-            "You have requested up to {requested} datapoints, which exceeds the limit of 1,440. You may reduce the datapoints requested by increasing Period, or decreasing the time range."
+            "You have requested up to {requested} datapoints, which exceeds the limit of 1440. You may reduce the datapoints requested by increasing Period, or decreasing the time range."
         )));
     }
     let unit_filter = request
@@ -599,9 +604,15 @@ pub async fn get_metric_data(
     }
     let start = (request.start_time * 1000.0).round() as i64;
     let end = (request.end_time * 1000.0).round() as i64;
-    if start >= end {
-        return Err(invalid(
-            "The parameter StartTime must be less than the parameter EndTime.",
+    // GetMetricData answers these with the generic ValidationError, unlike GetMetricStatistics.
+    if start == end {
+        return Err(CloudWatchError::Validation(
+            "The parameter StartTime must not equal parameter EndTime.".into(),
+        ));
+    }
+    if start > end {
+        return Err(CloudWatchError::Validation(
+            "The parameter EndTime must be greater than StartTime.".into(),
         ));
     }
     let descending = match request.scan_by.as_deref() {

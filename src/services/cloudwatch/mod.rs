@@ -29,6 +29,9 @@ pub enum CloudWatchError {
     InvalidNextToken(String),
     #[error("{0}")]
     ResourceNotFound(String),
+    /// The generic validation error some operations answer instead of a modelled one.
+    #[error("{0}")]
+    Validation(String),
     #[error("storage failure: {0}")]
     Store(#[from] StoreError),
 }
@@ -49,6 +52,7 @@ impl AwsError for CloudWatchError {
             }
             CloudWatchError::InvalidNextToken(_) => "InvalidNextToken",
             CloudWatchError::ResourceNotFound(_) => "ResourceNotFound",
+            CloudWatchError::Validation(_) => "ValidationError",
             CloudWatchError::Store(_) => "InternalServiceFault",
         }
     }
