@@ -332,7 +332,7 @@ pub async fn filter_log_events(
         ));
     }
     let pattern = FilterPattern::parse(request.filter_pattern.as_deref().unwrap_or(""))
-        .map_err(|e| invalid(format!("Invalid filter pattern: {e}")))?;
+        .map_err(|e| invalid(e.to_string()))?;
     let after = match &request.next_token {
         Some(t) => Some(
             parse_position(t)

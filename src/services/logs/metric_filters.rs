@@ -105,8 +105,7 @@ fn invalid(message: impl Into<String>) -> LogsError {
 }
 
 fn parse_pattern(pattern: &str) -> Result<FilterPattern> {
-    FilterPattern::parse(pattern)
-        .map_err(|e| invalid(format!("Invalid metric filter pattern: {e}")))
+    FilterPattern::parse(pattern).map_err(|e| invalid(e.to_string()))
 }
 
 fn is_selector(text: &str) -> bool {

@@ -98,8 +98,7 @@ pub async fn put_subscription_filter(
     doc: Value,
 ) -> Result<Empty> {
     let request: PutSubscriptionFilterInput = input(doc)?;
-    FilterPattern::parse(&request.filter_pattern)
-        .map_err(|e| invalid(format!("Invalid subscription filter pattern: {e}")))?;
+    FilterPattern::parse(&request.filter_pattern).map_err(|e| invalid(e.to_string()))?;
     if !request.destination_arn.starts_with("arn:") {
         return Err(invalid(format!(
             "Invalid destinationArn: {}",

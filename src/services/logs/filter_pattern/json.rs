@@ -1,458 +1,371 @@
-//! JSON filter patterns: `{ SELECTOR OP VALUE }` combined with `&&`, `||` and parentheses.
+//! JSON patterns: `{ $.eventType = "UpdateTrail" && ($.latency > 500 || $.error IS TRUE) }`.
+//!
+//! A condition is a property selector (`$.a.b`, `$.list[0]`, `$.list[*]`, `$.*`,
+//! `$.['key.with.dots']`) followed by a comparison, `IS NULL`, `IS TRUE`, `IS FALSE` or
+//! `NOT EXISTS`. With a wildcard selector a condition holds when any selected value satisfies
+//! it. AWS limits wildcard selectors to one per selector and three per pattern.
 
-use regex::Regex;
 use serde_json::Value;
 
-use super::{compile_regex, wildcard, FilterPatternError};
+use super::lexer::{tokenize, Token};
+use super::operand::{Comparison, Logic, LogicParser};
+use super::FilterPatternError;
 
-/// Nesting of parentheses beyond this is refused.
-const MAX_DEPTH: usize = 32;
+/// Selectors longer than this are refused; resolution recurses once per step.
+const MAX_SELECTOR_STEPS: usize = 64;
+const MAX_WILDCARDS_PER_PATTERN: usize = 3;
 
-#[derive(Debug, Clone)]
-pub struct Selector {
-    steps: Vec<Step>,
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Key(Box<str>),
+    Index(usize),
+    /// `[*]` or `.*`: every element of an array or every field of an object.
+    Each,
 }
 
-#[derive(Debug, Clone)]
-enum Step {
-    Key(String),
-    Index(usize),
-    AnyIndex,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Selector {
+    steps: Box<[Step]>,
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
 impl Selector {
-    /// `$.a.b[0].c`, `$.list[*]`.
-    pub fn parse(text: &str) -> Result<Selector, FilterPatternError> {
-        let err = || FilterPatternError::Syntax(format!("invalid selector {text}"));
-        let rest = text.strip_prefix('$').ok_or_else(err)?;
+    pub(super) fn parse(text: &str) -> Result<Selector, FilterPatternError> {
         let mut steps = Vec::new();
-        let mut chars = rest.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '.' => {
-                    let mut key = String::new();
-                    while let Some(c) = chars.next_if(|c| *c != '.' && *c != '[') {
-                        key.push(c);
-                    }
-                    if key.is_empty() {
-                        return Err(err());
-                    }
-                    steps.push(Step::Key(key));
+        let mut rest = text
+            .strip_prefix('$')
+            .ok_or_else(|| FilterPatternError::invalid("a JSON selector starts with $"))?;
+        // The error names the selector up to and including the first bad character, as AWS
+        // does for `$."detail-type"` ("Invalid character(s) in term '$."'").
+        let bad_at = |rest: &str| {
+            let consumed = text.len() - rest.len();
+            let bad_len = rest.chars().next().map_or(0, char::len_utf8);
+            FilterPatternError::characters(text.get(..consumed + bad_len).unwrap_or(text))
+        };
+        while !rest.is_empty() {
+            if steps.len() >= MAX_SELECTOR_STEPS {
+                return Err(FilterPatternError::invalid("JSON selector too long"));
+            }
+            if let Some(after_dot) = rest.strip_prefix('.') {
+                if let Some(after_star) = after_dot.strip_prefix('*') {
+                    steps.push(Step::Each);
+                    rest = after_star;
+                    continue;
                 }
-                '[' => {
-                    let inner: String = chars.by_ref().take_while(|c| *c != ']').collect();
-                    if inner == "*" {
-                        steps.push(Step::AnyIndex);
-                    } else {
-                        steps.push(Step::Index(inner.trim().parse().map_err(|_| err())?));
-                    }
+                if after_dot.starts_with('[') {
+                    rest = after_dot;
+                    continue;
                 }
-                _ => return Err(err()),
+                let end = after_dot
+                    .find(|c| !is_name_char(c))
+                    .unwrap_or(after_dot.len());
+                let (name, after_name) = after_dot.split_at_checked(end).unwrap_or((after_dot, ""));
+                if name.is_empty() {
+                    return Err(bad_at(after_dot));
+                }
+                steps.push(Step::Key(name.into()));
+                rest = after_name;
+            } else if let Some(inside) = rest.strip_prefix('[') {
+                let (step, after) = parse_bracket(inside).ok_or_else(|| bad_at(inside))?;
+                steps.push(step);
+                rest = after;
+            } else {
+                return Err(bad_at(rest));
             }
         }
         if steps.is_empty() {
-            return Err(err());
+            return Err(FilterPatternError::invalid(
+                "a JSON selector needs a property",
+            ));
         }
-        Ok(Selector { steps })
+        if steps.iter().filter(|s| **s == Step::Each).count() > 1 {
+            return Err(FilterPatternError::TooManyWildcardSelectors);
+        }
+        Ok(Selector {
+            steps: steps.into_boxed_slice(),
+        })
     }
 
-    /// Every value the selector reaches (several with `[*]`).
-    pub fn resolve<'v>(&self, root: &'v Value) -> Vec<&'v Value> {
-        let mut current = vec![root];
-        for step in &self.steps {
-            let mut next = Vec::new();
-            for v in current {
-                match (step, v) {
-                    (Step::Key(k), Value::Object(map)) => next.extend(map.get(k)),
-                    (Step::Index(i), Value::Array(items)) => next.extend(items.get(*i)),
-                    (Step::AnyIndex, Value::Array(items)) => next.extend(items.iter()),
-                    _ => {}
-                }
-            }
-            current = next;
-        }
-        current
+    fn wildcards(&self) -> usize {
+        self.steps.iter().filter(|s| **s == Step::Each).count()
+    }
+
+    /// Whether any value the selector reaches satisfies `test`.
+    pub(super) fn any(&self, root: &Value, test: &impl Fn(&Value) -> bool) -> bool {
+        any_at(&self.steps, root, test)
+    }
+
+    /// The first value the selector reaches.
+    pub(super) fn first<'v>(&self, root: &'v Value) -> Option<&'v Value> {
+        first_at(&self.steps, root)
     }
 }
 
-/// The text of a scalar, as metric filters read values.
-pub fn scalar_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+/// `[0]`, `[*]`, `['key']` or `["key"]`, with the opening bracket already consumed.
+fn parse_bracket(inside: &str) -> Option<(Step, &str)> {
+    if let Some(after) = inside.strip_prefix("*]") {
+        return Some((Step::Each, after));
+    }
+    for quote in ['\'', '"'] {
+        if let Some(quoted) = inside.strip_prefix(quote) {
+            let (key, after) = quoted.split_once(quote)?;
+            return Some((Step::Key(key.into()), after.strip_prefix(']')?));
+        }
+    }
+    let (digits, after) = inside.split_once(']')?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((Step::Index(digits.parse().ok()?), after))
+}
+
+fn any_at(steps: &[Step], value: &Value, test: &impl Fn(&Value) -> bool) -> bool {
+    let Some((step, rest)) = steps.split_first() else {
+        return test(value);
+    };
+    match (step, value) {
+        (Step::Key(key), Value::Object(fields)) => {
+            fields.get(&**key).is_some_and(|v| any_at(rest, v, test))
+        }
+        (Step::Index(i), Value::Array(items)) => {
+            items.get(*i).is_some_and(|v| any_at(rest, v, test))
+        }
+        (Step::Each, Value::Object(fields)) => fields.values().any(|v| any_at(rest, v, test)),
+        (Step::Each, Value::Array(items)) => items.iter().any(|v| any_at(rest, v, test)),
+        _ => false,
+    }
+}
+
+fn first_at<'v>(steps: &[Step], value: &'v Value) -> Option<&'v Value> {
+    let Some((step, rest)) = steps.split_first() else {
+        return Some(value);
+    };
+    match (step, value) {
+        (Step::Key(key), Value::Object(fields)) => first_at(rest, fields.get(&**key)?),
+        (Step::Index(i), Value::Array(items)) => first_at(rest, items.get(*i)?),
+        (Step::Each, Value::Object(fields)) => fields.values().find_map(|v| first_at(rest, v)),
+        (Step::Each, Value::Array(items)) => items.iter().find_map(|v| first_at(rest, v)),
         _ => None,
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Op {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
+#[derive(Debug, Clone)]
+enum Check {
+    Compare(Comparison),
+    IsNull,
+    IsBool(bool),
+    NotExists,
 }
 
 #[derive(Debug, Clone)]
-pub enum Operand {
-    Number(f64),
-    Text {
-        text: String,
-        wildcard: Option<Regex>,
-    },
-    Regex(Regex),
+struct Condition {
+    selector: Selector,
+    check: Check,
+}
+
+impl Condition {
+    fn holds(&self, event: &Value) -> bool {
+        match &self.check {
+            Check::Compare(comparison) => {
+                self.selector.any(event, &|v| comparison.holds_for_json(v))
+            }
+            Check::IsNull => self.selector.any(event, &Value::is_null),
+            Check::IsBool(expected) => self
+                .selector
+                .any(event, &|v| v.as_bool() == Some(*expected)),
+            Check::NotExists => !self.selector.any(event, &|_| true),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
-pub enum Expr {
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
-    Compare(Selector, Op, Operand),
-    IsNull(Selector),
-    NotExists(Selector),
-    IsBool(Selector, bool),
+pub(super) struct JsonPattern {
+    logic: Logic<Condition>,
 }
 
-impl Expr {
-    pub fn eval(&self, root: &Value) -> bool {
-        match self {
-            Expr::And(a, b) => a.eval(root) && b.eval(root),
-            Expr::Or(a, b) => a.eval(root) || b.eval(root),
-            Expr::IsNull(s) => s.resolve(root).iter().any(|v| v.is_null()),
-            Expr::NotExists(s) => s.resolve(root).is_empty(),
-            Expr::IsBool(s, b) => s.resolve(root).iter().any(|v| v.as_bool() == Some(*b)),
-            Expr::Compare(s, op, operand) => {
-                s.resolve(root).iter().any(|v| compare(v, *op, operand))
-            }
+impl JsonPattern {
+    /// Parses the text between the outer braces.
+    pub(super) fn parse(body: &str) -> Result<JsonPattern, FilterPatternError> {
+        let tokens = tokenize(body)?;
+        // Commas belong to space-delimited patterns; AWS names them as the bad character.
+        if tokens.contains(&Token::Comma) {
+            return Err(FilterPatternError::characters(','));
         }
-    }
-}
-
-fn compare(v: &Value, op: Op, operand: &Operand) -> bool {
-    match operand {
-        Operand::Number(n) => {
-            let Some(x) = v.as_f64() else {
-                return false;
-            };
-            match op {
-                Op::Eq => x == *n,
-                Op::Ne => x != *n,
-                Op::Lt => x < *n,
-                Op::Le => x <= *n,
-                Op::Gt => x > *n,
-                Op::Ge => x >= *n,
-            }
-        }
-        Operand::Text { text, wildcard } => {
-            let Some(actual) = scalar_text(v) else {
-                return false;
-            };
-            let equal = match wildcard {
-                Some(re) => re.is_match(&actual),
-                None => actual == *text,
-            };
-            match op {
-                Op::Eq => equal,
-                Op::Ne => !equal,
-                _ => false,
-            }
-        }
-        Operand::Regex(re) => {
-            let Some(actual) = scalar_text(v) else {
-                return false;
-            };
-            match op {
-                Op::Eq => re.is_match(&actual),
-                Op::Ne => !re.is_match(&actual),
-                _ => false,
-            }
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Token {
-    LParen,
-    RParen,
-    And,
-    Or,
-    Op(Op),
-    Quoted(String),
-    Regex(String),
-    Word(String),
-}
-
-fn tokenize(body: &str) -> Result<Vec<Token>, FilterPatternError> {
-    let mut out = Vec::new();
-    let mut chars = body.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        match c {
-            c if c.is_whitespace() => {
-                chars.next();
-            }
-            '(' => {
-                chars.next();
-                out.push(Token::LParen);
-            }
-            ')' => {
-                chars.next();
-                out.push(Token::RParen);
-            }
-            '&' | '|' => {
-                chars.next();
-                if chars.next() != Some(c) {
-                    return Err(FilterPatternError::Syntax(format!("expected {c}{c}")));
-                }
-                out.push(if c == '&' { Token::And } else { Token::Or });
-            }
-            '=' | '!' | '<' | '>' => {
-                chars.next();
-                let eq = chars.next_if_eq(&'=').is_some();
-                out.push(Token::Op(match (c, eq) {
-                    ('=', _) => Op::Eq,
-                    ('!', true) => Op::Ne,
-                    ('<', false) => Op::Lt,
-                    ('<', true) => Op::Le,
-                    ('>', false) => Op::Gt,
-                    ('>', true) => Op::Ge,
-                    _ => return Err(FilterPatternError::Syntax(format!("unexpected {c}"))),
-                }));
-            }
-            '"' => {
-                chars.next();
-                let mut text = String::new();
-                loop {
-                    match chars.next() {
-                        None => return Err(FilterPatternError::UnbalancedQuotes),
-                        Some('\\') => text.extend(chars.next()),
-                        Some('"') => break,
-                        Some(c) => text.push(c),
-                    }
-                }
-                out.push(Token::Quoted(text));
-            }
-            '%' => {
-                chars.next();
-                let body: String = chars.by_ref().take_while(|c| *c != '%').collect();
-                out.push(Token::Regex(body));
-            }
-            _ => {
-                let mut word = String::new();
-                while let Some(c) =
-                    chars.next_if(|c| !c.is_whitespace() && !"()&|=!<>\"".contains(*c))
-                {
-                    word.push(c);
-                }
-                out.push(Token::Word(word));
-            }
-        }
-    }
-    Ok(out)
-}
-
-pub fn parse(pattern: &str) -> Result<Expr, FilterPatternError> {
-    let body = pattern
-        .strip_prefix('{')
-        .and_then(|p| p.trim_end().strip_suffix('}'))
-        .ok_or_else(|| {
-            FilterPatternError::Syntax("a JSON filter pattern must be enclosed in { }".into())
+        let mut regex_count = 0;
+        let logic = LogicParser::new(&tokens).parse(&mut |parser: &mut LogicParser<'_, '_>| {
+            parse_condition(parser, &mut regex_count)
         })?;
-    let tokens = tokenize(body)?;
-    let mut parser = Parser { tokens, at: 0 };
-    let expr = parser.or(0)?;
-    if parser.at != parser.tokens.len() {
-        return Err(FilterPatternError::Syntax(
-            "unexpected text after the expression".into(),
-        ));
+        let mut wildcards = 0;
+        logic.visit(&mut |condition: &Condition| wildcards += condition.selector.wildcards());
+        if wildcards > MAX_WILDCARDS_PER_PATTERN {
+            return Err(FilterPatternError::TooManyWildcardSelectors);
+        }
+        Ok(JsonPattern { logic })
     }
-    Ok(expr)
+
+    pub(super) fn matches_event(&self, event: &Value) -> bool {
+        self.logic
+            .eval(&|condition: &Condition| condition.holds(event))
+    }
 }
 
-struct Parser {
-    tokens: Vec<Token>,
-    at: usize,
+fn parse_condition(
+    parser: &mut LogicParser<'_, '_>,
+    regex_count: &mut usize,
+) -> Result<Condition, FilterPatternError> {
+    let selector = match parser.next_token() {
+        Some(Token::Word(word)) if word.starts_with('$') => Selector::parse(word)?,
+        Some(Token::Word(word)) => {
+            // AWS rejects `{ status = "401" }`: selectors must start at the root.
+            return Err(match word.chars().find(|c| !is_name_char(*c)) {
+                Some(bad) => FilterPatternError::characters(bad),
+                None => FilterPatternError::invalid("a JSON condition starts with a $ selector"),
+            });
+        }
+        _ => {
+            return Err(FilterPatternError::invalid(
+                "a JSON condition starts with a $ selector",
+            ))
+        }
+    };
+    let check = match parser.next_token() {
+        Some(Token::Compare(op)) => Check::Compare(Comparison::from_token(
+            *op,
+            parser.next_token(),
+            regex_count,
+        )?),
+        Some(Token::Word(word)) if word.eq_ignore_ascii_case("IS") => match parser.next_token() {
+            Some(Token::Word(w)) if w.eq_ignore_ascii_case("NULL") => Check::IsNull,
+            Some(Token::Word(w)) if w.eq_ignore_ascii_case("TRUE") => Check::IsBool(true),
+            Some(Token::Word(w)) if w.eq_ignore_ascii_case("FALSE") => Check::IsBool(false),
+            // `IS NOT` is documented as unsupported.
+            _ => return Err(FilterPatternError::invalid("IS takes NULL, TRUE or FALSE")),
+        },
+        Some(Token::Word(word)) if word.eq_ignore_ascii_case("NOT") => match parser.next_token() {
+            Some(Token::Word(w)) if w.eq_ignore_ascii_case("EXISTS") => Check::NotExists,
+            _ => {
+                return Err(FilterPatternError::invalid(
+                    "NOT must be followed by EXISTS",
+                ))
+            }
+        },
+        // A bare `EXISTS` is documented as unsupported, like anything else here.
+        _ => return Err(FilterPatternError::invalid("a selector needs a comparison")),
+    };
+    Ok(Condition { selector, check })
 }
 
-impl Parser {
-    fn next(&mut self) -> Option<Token> {
-        let t = self.tokens.get(self.at).cloned();
-        self.at += 1;
-        t
+/// Parses an event as JSON; messages that are not JSON never match a JSON pattern.
+pub(super) fn parse_event(message: &str) -> Option<Value> {
+    // Skips the parser's work on the common case of plain-text messages.
+    let first = message.trim_start().chars().next()?;
+    if first != '{' && first != '[' {
+        return None;
     }
+    serde_json::from_str(message).ok()
+}
 
-    fn peek(&self) -> Option<&Token> {
-        self.tokens.get(self.at)
-    }
-
-    fn or(&mut self, depth: usize) -> Result<Expr, FilterPatternError> {
-        let mut left = self.and(depth)?;
-        while self.peek() == Some(&Token::Or) {
-            self.at += 1;
-            left = Expr::Or(Box::new(left), Box::new(self.and(depth)?));
-        }
-        Ok(left)
-    }
-
-    fn and(&mut self, depth: usize) -> Result<Expr, FilterPatternError> {
-        let mut left = self.unary(depth)?;
-        while self.peek() == Some(&Token::And) {
-            self.at += 1;
-            left = Expr::And(Box::new(left), Box::new(self.unary(depth)?));
-        }
-        Ok(left)
-    }
-
-    fn unary(&mut self, depth: usize) -> Result<Expr, FilterPatternError> {
-        if depth > MAX_DEPTH {
-            return Err(FilterPatternError::Syntax(
-                "the filter pattern is nested too deeply".into(),
-            ));
-        }
-        if self.peek() == Some(&Token::LParen) {
-            self.at += 1;
-            let inner = self.or(depth + 1)?;
-            if self.next() != Some(Token::RParen) {
-                return Err(FilterPatternError::Syntax("missing )".into()));
-            }
-            return Ok(inner);
-        }
-        let selector = match self.next() {
-            Some(Token::Word(w)) => Selector::parse(&w)?,
-            other => {
-                return Err(FilterPatternError::Syntax(format!(
-                    "expected a selector such as $.field, found {other:?}"
-                )))
-            }
-        };
-        match self.next() {
-            Some(Token::Op(op)) => {
-                let operand = match self.next() {
-                    Some(Token::Quoted(text)) => Operand::Text {
-                        wildcard: wildcard(&text),
-                        text,
-                    },
-                    Some(Token::Regex(body)) => Operand::Regex(compile_regex(&body)?),
-                    Some(Token::Word(w)) => match w.parse::<f64>() {
-                        Ok(n) if n.is_finite() => Operand::Number(n),
-                        _ => Operand::Text {
-                            wildcard: wildcard(&w),
-                            text: w,
-                        },
-                    },
-                    other => {
-                        return Err(FilterPatternError::Syntax(format!(
-                            "expected a value, found {other:?}"
-                        )))
-                    }
-                };
-                if matches!(operand, Operand::Text { .. } | Operand::Regex(_))
-                    && !matches!(op, Op::Eq | Op::Ne)
-                {
-                    return Err(FilterPatternError::Syntax(
-                        "strings can only be compared with = or !=".into(),
-                    ));
-                }
-                Ok(Expr::Compare(selector, op, operand))
-            }
-            Some(Token::Word(w)) if w.eq_ignore_ascii_case("IS") => match self.next() {
-                Some(Token::Word(w)) if w.eq_ignore_ascii_case("NULL") => {
-                    Ok(Expr::IsNull(selector))
-                }
-                Some(Token::Word(w)) if w.eq_ignore_ascii_case("TRUE") => {
-                    Ok(Expr::IsBool(selector, true))
-                }
-                Some(Token::Word(w)) if w.eq_ignore_ascii_case("FALSE") => {
-                    Ok(Expr::IsBool(selector, false))
-                }
-                _ => Err(FilterPatternError::Syntax(
-                    "expected NULL, TRUE or FALSE after IS".into(),
-                )),
-            },
-            Some(Token::Word(w)) if w.eq_ignore_ascii_case("NOT") => match self.next() {
-                Some(Token::Word(w)) if w.eq_ignore_ascii_case("EXISTS") => {
-                    Ok(Expr::NotExists(selector))
-                }
-                _ => Err(FilterPatternError::Syntax(
-                    "expected EXISTS after NOT".into(),
-                )),
-            },
-            other => Err(FilterPatternError::Syntax(format!(
-                "expected an operator, found {other:?}"
-            ))),
-        }
+/// The text metric filters take from a value node; objects, arrays, booleans and null are
+/// not value nodes, so they yield nothing.
+pub(super) fn value_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::FilterPattern;
-
-    fn m(pattern: &str, message: &str) -> bool {
-        FilterPattern::parse(pattern).unwrap().matches(message)
-    }
-
-    const EVENT: &str = r#"{"eventType":"UpdateTrail","sourceIPAddress":"123.123.123.123","arrayKey":["value","another"],
-        "objectList":[{"name":"a","id":1},{"name":"b","id":2}],"SomeObject":null,"ThisFlag":true,"latency":250,"user":{"name":"alice"}}"#;
+    use super::*;
 
     #[test]
-    fn json_patterns_from_the_docs() {
-        assert!(m(r#"{ $.eventType = "UpdateTrail" }"#, EVENT));
-        assert!(!m(r#"{ $.eventType = "CreateTrail" }"#, EVENT), "_NEG");
-        assert!(m(
-            r#"{ $.sourceIPAddress != 123.123.* }"#,
-            r#"{"sourceIPAddress":"10.0.0.1"}"#
-        ));
-        assert!(!m(r#"{ $.sourceIPAddress != 123.123.* }"#, EVENT), "_NEG");
-        assert!(m(r#"{ $.arrayKey[0] = "value" }"#, EVENT));
-        assert!(m(r#"{ $.objectList[1].id = 2 }"#, EVENT));
-        assert!(m(r#"{ $.objectList[*].name = "b" }"#, EVENT));
-        assert!(m("{ $.SomeObject IS NULL }", EVENT));
-        assert!(m("{ $.SomeOtherObject NOT EXISTS }", EVENT));
-        assert!(!m("{ $.latency NOT EXISTS }", EVENT), "_NEG");
-        assert!(m("{ $.ThisFlag IS TRUE }", EVENT));
-        assert!(!m("{ $.ThisFlag IS FALSE }", EVENT), "_NEG");
-        assert!(m(
-            r#"{ ($.latency > 100) && ($.user.name = "ali*") }"#,
-            EVENT
-        ));
-        assert!(m(
-            r#"{ $.latency < 100 || $.eventType = "UpdateTrail" }"#,
-            EVENT
-        ));
-        assert!(
-            !m(
-                r#"{ $.latency < 100 && $.eventType = "UpdateTrail" }"#,
-                EVENT
+    fn selectors_parse_into_steps() {
+        for (text, expected) in [
+            ("$.eventId", vec![Step::Key("eventId".into())]),
+            (
+                "$.users[0].id",
+                vec![
+                    Step::Key("users".into()),
+                    Step::Index(0),
+                    Step::Key("id".into()),
+                ],
             ),
-            "_NEG"
-        );
-        assert!(m("{ $.latency >= 250 && $.latency <= 250 }", EVENT));
-        assert!(m("{ $.eventType = %Update[A-Z]% }", EVENT));
-        assert!(
-            !m(
-                r#"{ $.eventType = "UpdateTrail" }"#,
-                "UpdateTrail plain text"
+            (
+                "$.coordinates[0][1]",
+                vec![
+                    Step::Key("coordinates".into()),
+                    Step::Index(0),
+                    Step::Index(1),
+                ],
             ),
-            "_NEG: not JSON"
-        );
-    }
-
-    #[test]
-    fn malformed_json_patterns() {
-        for bad in [
-            "{ $.a }",
-            "{ $.a = }",
-            "{ a = 1 }",
-            "{ ($.a = 1 }",
-            "{ $.a > \"x\" }",
-            "{ $.a IS MAYBE }",
-            "{ $.a = 1 & $.b = 2 }",
+            (
+                "$.arrayKey[*]",
+                vec![Step::Key("arrayKey".into()), Step::Each],
+            ),
+            ("$.*", vec![Step::Each]),
+            ("$.['cluster.name']", vec![Step::Key("cluster.name".into())]),
+            ("$[\"a b\"]", vec![Step::Key("a b".into())]),
+            ("$.detail-type", vec![Step::Key("detail-type".into())]),
         ] {
-            assert!(FilterPattern::parse(bad).is_err(), "{bad}");
+            assert_eq!(
+                Selector::parse(text).unwrap().steps.to_vec(),
+                expected,
+                "{text}"
+            );
         }
-        let deep = format!("{{ {}$.a = 1{} }}", "(".repeat(100), ")".repeat(100));
-        assert!(FilterPattern::parse(&deep).is_err());
+    }
+
+    #[test]
+    fn malformed_selectors_are_rejected() {
+        assert_eq!(
+            Selector::parse("$.\"sc-status\"").unwrap_err(),
+            FilterPatternError::characters("$.\"")
+        );
+        assert_eq!(
+            Selector::parse("$.a@b").unwrap_err(),
+            FilterPatternError::characters("$.a@")
+        );
+        assert_eq!(
+            Selector::parse("$.a[*].b[*]").unwrap_err(),
+            FilterPatternError::TooManyWildcardSelectors
+        );
+        for text in [
+            "$",
+            "$.",
+            "$.a[",
+            "$.a[x]",
+            "$.a[-1]",
+            "$.a['b]",
+            "$.a[99999999999999999999999]",
+        ] {
+            assert!(Selector::parse(text).is_err(), "{text}");
+        }
+        let long = format!("${}", ".a".repeat(MAX_SELECTOR_STEPS + 1));
+        assert!(Selector::parse(&long).is_err());
+    }
+
+    #[test]
+    fn values_for_metric_filters() {
+        let event = serde_json::json!({"a": {"b": [7, "x", true, null]}});
+        for (selector, expected) in [
+            ("$.a.b[0]", Some("7")),
+            ("$.a.b[1]", Some("x")),
+            ("$.a.b[2]", None),
+            ("$.a.b[3]", None),
+            ("$.a.b", None),
+            ("$.a.b[9]", None),
+            ("$.a.b[*]", Some("7")),
+        ] {
+            let selector = Selector::parse(selector).unwrap();
+            assert_eq!(
+                selector.first(&event).and_then(value_text).as_deref(),
+                expected,
+                "{selector:?}"
+            );
+        }
     }
 }

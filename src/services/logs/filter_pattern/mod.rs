@@ -1,286 +1,163 @@
-//! The CloudWatch Logs filter pattern language ("Filter pattern syntax for metric filters,
-//! subscription filters, and filter log events"), shared by FilterLogEvents, metric filters and
-//! TestMetricFilter.
+//! The CloudWatch Logs filter pattern language, shared by FilterLogEvents, metric filters,
+//! subscription filters and TestMetricFilter.
 //!
-//! Three forms, told apart by the first character:
-//! - terms (`ERROR`, `"quoted phrase"`, `?ERROR ?WARN`, `ERROR -Exiting`, `%regex%`): every plain
-//!   term must occur, no `-` term may occur, and at least one `?` term must occur if any is given;
-//! - JSON (`{ $.level = "ERROR" && $.latency > 100 }`): selectors, comparisons, `IS NULL`,
-//!   `NOT EXISTS`, `IS TRUE`/`IS FALSE`, `&&`, `||`, parentheses, `*` wildcards and `%regex%`;
-//! - space-delimited (`[ip, user, ..., status = 5*, bytes > 1000]`): positional fields of a line
-//!   whose fields are separated by spaces, with quoted or bracketed text as one field.
+//! AWS tells the three forms apart by the first character of the pattern, and so does
+//! [`FilterPattern::parse`]:
+//! - `{` — a JSON pattern (`{ $.eventType = "UpdateTrail" && $.latency > 500 }`), matched only
+//!   against events that are JSON;
+//! - `[` — a space-delimited pattern (`[ip, user, ..., status_code = 4*, bytes > 1000]`);
+//! - anything else — terms (`ERROR`, `"exact phrase"`, `?ERROR ?WARN`, `ERROR -Exiting`,
+//!   `%regex%`); the empty pattern matches every event.
 //!
-//! A pattern is parsed once; matching allocates only to parse a JSON event.
+//! A pattern is parsed and validated once (regular expressions compiled, literals classified),
+//! so matching an event does no parsing; only JSON patterns allocate, to decode the event.
+//! Invalid patterns yield the messages AWS returns with `InvalidParameterException`.
 
+mod aws_regex;
+mod delimited;
 mod json;
-mod space;
+mod lexer;
+mod operand;
+mod terms;
+#[cfg(test)]
+mod tests;
 
-use regex::Regex;
+use serde_json::Value;
 
-/// Why a pattern is not valid; AWS answers `InvalidParameterException` "Invalid filter pattern".
-#[derive(Debug, thiserror::Error, PartialEq)]
+/// AWS allows at most two regular expressions in one filter pattern.
+const MAX_REGEX_PER_PATTERN: usize = 2;
+
+/// Why a filter pattern is invalid. `Display` is the message AWS returns.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FilterPatternError {
-    #[error("unbalanced quotes in the filter pattern")]
-    UnbalancedQuotes,
-    #[error("invalid regular expression {0}: {1}")]
-    InvalidRegex(String, String),
-    #[error("regular expressions in filter patterns are limited to 25 characters: {0}")]
-    RegexTooLong(String),
-    #[error("{0}")]
-    Syntax(String),
+    /// An unquoted term, value or selector, or a `%regex%`, holds a character AWS does not
+    /// accept there; the payload is the offending text.
+    #[error("Invalid character(s) in term '{0}'")]
+    InvalidCharacters(String),
+    #[error("If a filter pattern starts with '{{' it must end with '}}'")]
+    UnclosedJson,
+    #[error("If a filter pattern starts with '[' it must end with ']'")]
+    UnclosedDelimited,
+    #[error("There is a limit of 2 regex for each filter pattern")]
+    TooManyRegex,
+    #[error(
+        "You can only use up to one wildcard selector in a property selector, and up to three \
+         wildcard selectors in a filter pattern"
+    )]
+    TooManyWildcardSelectors,
+    /// Any other syntax error; AWS names no cause, `reason` says which rule was broken.
+    #[error("Invalid filter pattern")]
+    Invalid { reason: &'static str },
 }
 
-/// A parsed filter pattern; cheap to clone and share.
+impl FilterPatternError {
+    fn invalid(reason: &'static str) -> Self {
+        FilterPatternError::Invalid { reason }
+    }
+
+    fn characters(text: impl ToString) -> Self {
+        FilterPatternError::InvalidCharacters(text.to_string())
+    }
+}
+
+/// A parsed filter pattern: parse once, match many times; cheap to clone and share across
+/// threads.
 #[derive(Debug, Clone)]
 pub struct FilterPattern {
-    kind: Kind,
+    form: Form,
 }
 
 #[derive(Debug, Clone)]
-enum Kind {
-    All,
-    Terms(Terms),
-    Json(json::Expr),
-    Space(space::Pattern),
-}
-
-#[derive(Debug, Clone, Default)]
-struct Terms {
-    required: Vec<Term>,
-    optional: Vec<Term>,
-    excluded: Vec<Term>,
-}
-
-#[derive(Debug, Clone)]
-enum Term {
-    Text(String),
-    Regex(Regex),
-}
-
-impl Term {
-    fn found_in(&self, message: &str) -> bool {
-        match self {
-            Term::Text(t) => message.contains(t.as_str()),
-            Term::Regex(r) => r.is_match(message),
-        }
-    }
-}
-
-/// AWS limits regular expressions in filter patterns to this many characters.
-const MAX_REGEX_CHARS: usize = 25;
-
-/// Compiles `%...%` regex text; shared by the three forms.
-pub(crate) fn compile_regex(body: &str) -> Result<Regex, FilterPatternError> {
-    if body.chars().count() > MAX_REGEX_CHARS {
-        return Err(FilterPatternError::RegexTooLong(body.to_string()));
-    }
-    Regex::new(body).map_err(|e| FilterPatternError::InvalidRegex(body.to_string(), e.to_string()))
-}
-
-/// A `*` wildcard string as an anchored regex (`*` matches any run of characters).
-pub(crate) fn wildcard(text: &str) -> Option<Regex> {
-    if !text.contains('*') {
-        return None;
-    }
-    let parts: Vec<String> = text.split('*').map(regex::escape).collect();
-    Regex::new(&format!("^{}$", parts.join(".*"))).ok()
-}
-
-/// What a matched event exposes to metric filters (`$.path` or `$name`).
-pub struct MatchedEvent {
-    json: Option<serde_json::Value>,
-    fields: Vec<(String, String)>,
-}
-
-impl MatchedEvent {
-    /// The value a selector names: `$.a.b[0]` in JSON events, `$name` for a named
-    /// space-delimited field.
-    pub fn field(&self, selector: &str) -> Option<String> {
-        if let Some(json) = &self.json {
-            let path = json::Selector::parse(selector).ok()?;
-            return path
-                .resolve(json)
-                .into_iter()
-                .next()
-                .and_then(json::scalar_text);
-        }
-        let name = selector.strip_prefix('$')?;
-        self.fields
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.clone())
-    }
+enum Form {
+    Everything,
+    Terms(terms::TermPattern),
+    Json(json::JsonPattern),
+    Delimited(delimited::DelimitedPattern),
 }
 
 impl FilterPattern {
+    /// Parses and validates a pattern; `""` (or only whitespace) matches every event.
     pub fn parse(pattern: &str) -> Result<FilterPattern, FilterPatternError> {
         let trimmed = pattern.trim();
-        let kind = if trimmed.is_empty() || trimmed == "\"\"" {
-            Kind::All
-        } else if trimmed.starts_with('{') {
-            Kind::Json(json::parse(trimmed)?)
-        } else if trimmed.starts_with('[') {
-            Kind::Space(space::parse(trimmed)?)
+        let form = if trimmed.is_empty() {
+            Form::Everything
+        } else if let Some(open) = trimmed.strip_prefix('{') {
+            let body = open
+                .strip_suffix('}')
+                .ok_or(FilterPatternError::UnclosedJson)?;
+            Form::Json(json::JsonPattern::parse(body)?)
+        } else if let Some(open) = trimmed.strip_prefix('[') {
+            let body = open
+                .strip_suffix(']')
+                .ok_or(FilterPatternError::UnclosedDelimited)?;
+            Form::Delimited(delimited::DelimitedPattern::parse(body)?)
         } else {
-            Kind::Terms(parse_terms(trimmed)?)
+            Form::Terms(terms::TermPattern::parse(trimmed)?)
         };
-        Ok(FilterPattern { kind })
+        Ok(FilterPattern { form })
     }
 
+    /// Whether the event message matches.
     pub fn matches(&self, message: &str) -> bool {
-        match &self.kind {
-            Kind::All => true,
-            Kind::Terms(t) => {
-                t.required.iter().all(|x| x.found_in(message))
-                    && !t.excluded.iter().any(|x| x.found_in(message))
-                    && (t.optional.is_empty() || t.optional.iter().any(|x| x.found_in(message)))
+        match &self.form {
+            Form::Everything => true,
+            Form::Terms(terms) => terms.matches(message),
+            Form::Json(pattern) => {
+                json::parse_event(message).is_some_and(|e| pattern.matches_event(&e))
             }
-            Kind::Json(expr) => serde_json::from_str::<serde_json::Value>(message)
-                .is_ok_and(|v| v.is_object() && expr.eval(&v)),
-            Kind::Space(p) => p.matches(message).is_some(),
+            Form::Delimited(pattern) => pattern.matches(message),
         }
     }
 
-    /// Matches and keeps what metric filters read values and dimensions from.
-    pub fn match_fields(&self, message: &str) -> Option<MatchedEvent> {
-        match &self.kind {
-            Kind::Json(expr) => {
-                let v: serde_json::Value = serde_json::from_str(message).ok()?;
-                (v.is_object() && expr.eval(&v)).then_some(MatchedEvent {
-                    json: Some(v),
-                    fields: Vec::new(),
-                })
+    /// Matches and keeps what metric filters read `metricValue` and dimensions from: the
+    /// decoded event for JSON patterns, the fields for space-delimited ones. Term patterns
+    /// expose no fields.
+    pub fn match_fields<'a>(&self, message: &'a str) -> Option<MatchedEvent<'a>> {
+        let source = match &self.form {
+            Form::Json(pattern) => {
+                let event = json::parse_event(message)?;
+                if !pattern.matches_event(&event) {
+                    return None;
+                }
+                Source::Json(event)
             }
-            Kind::Space(p) => p.matches(message).map(|fields| MatchedEvent {
-                json: None,
-                fields: fields
-                    .into_iter()
-                    .map(|(n, v)| (n.to_string(), v))
-                    .collect(),
-            }),
-            _ => self.matches(message).then(|| MatchedEvent {
-                json: serde_json::from_str::<serde_json::Value>(message)
-                    .ok()
-                    .filter(|v| v.is_object()),
-                fields: Vec::new(),
-            }),
-        }
+            Form::Delimited(pattern) => Source::Delimited(pattern.extract(message)?),
+            Form::Everything | Form::Terms(_) => {
+                if !self.matches(message) {
+                    return None;
+                }
+                Source::Plain
+            }
+        };
+        Some(MatchedEvent { source })
     }
 }
 
-/// Splits a terms pattern into tokens, keeping quoted phrases and `%regex%` whole.
-fn parse_terms(pattern: &str) -> Result<Terms, FilterPatternError> {
-    let mut terms = Terms::default();
-    let mut chars = pattern.chars().peekable();
-    loop {
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
-        let Some(&first) = chars.peek() else { break };
-        let sign = if first == '?' || first == '-' {
-            chars.next();
-            Some(first)
-        } else {
-            None
-        };
-        let term = match chars.peek() {
-            Some('"') => {
-                chars.next();
-                let mut text = String::new();
-                loop {
-                    match chars.next() {
-                        None => return Err(FilterPatternError::UnbalancedQuotes),
-                        Some('\\') => text.extend(chars.next()),
-                        Some('"') => break,
-                        Some(c) => text.push(c),
-                    }
-                }
-                Term::Text(text)
-            }
-            Some('%') => {
-                chars.next();
-                let body: String = chars.by_ref().take_while(|c| *c != '%').collect();
-                Term::Regex(compile_regex(&body)?)
-            }
-            _ => {
-                let mut text = String::new();
-                while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
-                    text.push(c);
-                }
-                if text.is_empty() {
-                    // A lone sign is a literal character.
-                    Term::Text(sign.map(String::from).unwrap_or_default())
-                } else {
-                    Term::Text(text)
-                }
-            }
-        };
-        match sign {
-            Some('?') => terms.optional.push(term),
-            Some('-') => terms.excluded.push(term),
-            _ => terms.required.push(term),
-        }
-    }
-    Ok(terms)
+/// An event that matched, with the values its selectors resolve to.
+#[derive(Debug, Clone)]
+pub struct MatchedEvent<'a> {
+    source: Source<'a>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+#[derive(Debug, Clone)]
+enum Source<'a> {
+    Plain,
+    Json(Value),
+    Delimited(delimited::Extraction<'a>),
+}
 
-    fn m(pattern: &str, message: &str) -> bool {
-        FilterPattern::parse(pattern).unwrap().matches(message)
-    }
-
-    #[test]
-    fn term_patterns_from_the_docs() {
-        let log = "[ERROR] Caught IllegalArgumentException";
-        assert!(m("ERROR", log));
-        assert!(!m("error", log), "terms are case sensitive_NEG");
-        assert!(m("ERROR Caught", log));
-        assert!(
-            !m("ERROR Exiting", log),
-            "_NEG: every plain term must occur"
-        );
-        assert!(m("?ERROR ?WARN", log));
-        assert!(m("?WARN ?Caught", log));
-        assert!(!m("?WARN ?INFO", log), "_NEG");
-        assert!(m("ERROR -Exiting", log));
-        assert!(!m("ERROR -Caught", log), "_NEG: an excluded term occurs");
-        assert!(m("\"[ERROR] Caught\"", log));
-        assert!(!m("\"ERROR  Caught\"", log), "_NEG");
-        assert!(m("%Illegal[A-Za-z]+%", log));
-        assert!(!m("%^Caught%", log), "_NEG");
-        assert!(m("", log));
-    }
-
-    #[test]
-    fn invalid_patterns_are_errors() {
-        assert_eq!(
-            FilterPattern::parse("\"open").unwrap_err(),
-            FilterPatternError::UnbalancedQuotes
-        );
-        assert!(matches!(
-            FilterPattern::parse("%(%"),
-            Err(FilterPatternError::InvalidRegex(..))
-        ));
-        assert!(matches!(
-            FilterPattern::parse("%abcdefghijklmnopqrstuvwxyz0%"),
-            Err(FilterPatternError::RegexTooLong(_))
-        ));
-        assert!(FilterPattern::parse("{ $.a = }").is_err());
-        assert!(FilterPattern::parse("{ $.a = 1").is_err());
-        assert!(FilterPattern::parse("[a, b").is_err());
-    }
-
-    #[test]
-    fn metric_filter_values_come_from_selectors() {
-        let p = FilterPattern::parse("{ $.latency > 100 }").unwrap();
-        let hit = p.match_fields(r#"{"latency": 250, "path": "/x"}"#).unwrap();
-        assert_eq!(hit.field("$.latency").as_deref(), Some("250"));
-        assert_eq!(hit.field("$.path").as_deref(), Some("/x"));
-        assert!(p.match_fields(r#"{"latency": 50}"#).is_none());
-        let s = FilterPattern::parse("[ip, user, ..., status = 5*, bytes]").unwrap();
-        let hit = s.match_fields("10.0.0.1 alice GET /x 503 1200").unwrap();
-        assert_eq!(hit.field("$bytes").as_deref(), Some("1200"));
-        assert_eq!(hit.field("$ip").as_deref(), Some("10.0.0.1"));
+impl MatchedEvent<'_> {
+    /// The value a selector names: `$.latency`, `$.a.b[0]` or `$.['key.with.dots']` in a JSON
+    /// event (strings and numbers only, as AWS reads value nodes); `$bytes` for a named
+    /// space-delimited field, or `$7` for the seventh field. `None` when nothing is there.
+    pub fn field(&self, selector: &str) -> Option<String> {
+        match &self.source {
+            Source::Json(event) => {
+                let selector = json::Selector::parse(selector).ok()?;
+                selector.first(event).and_then(json::value_text)
+            }
+            Source::Delimited(extraction) => extraction.get(selector).map(str::to_string),
+            Source::Plain => None,
+        }
     }
 }
