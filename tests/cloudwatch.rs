@@ -634,3 +634,120 @@ fn chrono_like(secs: f64) -> String {
     t.fmt(aws_smithy_types::date_time::Format::DateTime)
         .unwrap()
 }
+
+#[tokio::test]
+async fn get_metric_data_evaluates_metric_math() {
+    let server = TestServer::start().await;
+    let cw = server.cloudwatch().await;
+    let t0 = base_minute();
+    let mut req = cw.put_metric_data().namespace("Math");
+    for minute in 0..3 {
+        for (name, value) in [
+            ("Requests", 10.0 * (minute as f64 + 1.0)),
+            ("Errors", minute as f64 + 1.0),
+        ] {
+            req = req.metric_data(
+                MetricDatum::builder()
+                    .metric_name(name)
+                    .dimensions(dim("Service", "api"))
+                    .timestamp(dt(t0 + 60.0 * minute as f64 + 1.0))
+                    .value(value)
+                    .build(),
+            );
+        }
+    }
+    req.send().await.unwrap();
+    let stat = |name: &str| {
+        MetricStat::builder()
+            .metric(
+                Metric::builder()
+                    .namespace("Math")
+                    .metric_name(name)
+                    .dimensions(dim("Service", "api"))
+                    .build(),
+            )
+            .period(60)
+            .stat("Sum")
+            .build()
+    };
+    let out = cw
+        .get_metric_data()
+        .metric_data_queries(
+            MetricDataQuery::builder()
+                .id("req")
+                .metric_stat(stat("Requests"))
+                .return_data(false)
+                .build(),
+        )
+        .metric_data_queries(
+            MetricDataQuery::builder()
+                .id("err")
+                .metric_stat(stat("Errors"))
+                .return_data(false)
+                .build(),
+        )
+        .metric_data_queries(
+            MetricDataQuery::builder()
+                .id("rate")
+                .expression("100 * err / req")
+                .label("Error rate")
+                .build(),
+        )
+        .metric_data_queries(
+            MetricDataQuery::builder()
+                .id("total")
+                .expression("SUM(METRICS())")
+                .build(),
+        )
+        .start_time(dt(t0))
+        .end_time(dt(t0 + 180.0))
+        .scan_by(ScanBy::TimestampAscending)
+        .send()
+        .await
+        .unwrap();
+    let results = out.metric_data_results();
+    let by_id = |id: &str| results.iter().find(|r| r.id() == Some(id)).unwrap();
+    assert_eq!(by_id("rate").label(), Some("Error rate"));
+    assert_eq!(by_id("rate").values(), &[10.0, 10.0, 10.0]);
+    assert_eq!(by_id("total").values(), &[11.0, 22.0, 33.0]);
+    assert_eq!(
+        results.len(),
+        2,
+        "ReturnData false hides the metric queries"
+    );
+
+    let searched = cw
+        .get_metric_data()
+        .metric_data_queries(
+            MetricDataQuery::builder()
+                .id("s")
+                .expression("SEARCH('{Math,Service} MetricName=\"Errors\"', 'Sum', 60)")
+                .build(),
+        )
+        .start_time(dt(t0))
+        .end_time(dt(t0 + 180.0))
+        .scan_by(ScanBy::TimestampAscending)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(searched.metric_data_results().len(), 1);
+    assert_eq!(searched.metric_data_results()[0].values(), &[1.0, 2.0, 3.0]);
+
+    let err = cw
+        .get_metric_data()
+        .metric_data_queries(
+            MetricDataQuery::builder()
+                .id("bad")
+                .expression("NOPE(m1)")
+                .build(),
+        )
+        .start_time(dt(t0))
+        .end_time(dt(t0 + 180.0))
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    let code = aws_sdk_cloudwatch::error::ProvideErrorMetadata::code(&err);
+    assert_eq!(code, Some("ValidationError"), "{err:?}");
+    server.stop().await;
+}

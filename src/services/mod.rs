@@ -6,6 +6,7 @@
 
 pub mod cloudtrail;
 pub mod cloudwatch;
+pub mod events;
 pub mod logs;
 pub mod sts;
 

@@ -3,13 +3,16 @@
 //! The limits and rules below are the ones the CloudWatch API reference documents for each
 //! operation; the model's own constraints were already checked by the protocol layer.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
 
 use base64::Engine;
 use serde_json::Value;
 
 use super::chunk::StoredPoint;
+use super::math::{
+    evaluate, EvalContext, Expression, MathError, MathValue, SearchCall, SearchQuery, Series,
+};
 use super::repo::{parse_dimensions, MetricsRepo, SeriesFilter, SeriesKey};
 use super::stats::{Aggregate, ExtendedStatistic, Sample, Statistic};
 use super::types::*;
@@ -672,14 +675,13 @@ pub async fn get_metric_data(
         ));
     }
 
-    let mut results = Vec::new();
+    // Metric queries first (all of them: expressions may use those with ReturnData false),
+    // then expressions in dependency order through the metric math engine.
+    let mut computed: HashMap<String, MathValue> = HashMap::new();
+    let mut metric_ids: Vec<String> = Vec::new();
+    let mut metric_periods: Vec<i64> = Vec::new();
     for (i, q) in queries.iter().enumerate() {
         let p = format!("MetricDataQueries.member.{}", i + 1);
-        if q.expression.is_some() {
-            return Err(invalid(format!(
-                "The parameter {p}.Expression is not supported yet: metric math expressions are not implemented in this version of the emulator."
-            )));
-        }
         let Some(stat) = &q.metric_stat else { continue };
         check_period(stat.period, &format!("{p}.MetricStat.Period"))?;
         let parsed = parse_stat(&stat.stat, &format!("{p}.MetricStat.Stat"))?;
@@ -694,8 +696,6 @@ pub async fn get_metric_data(
                 "The parameter {p}.MetricStat.Metric.Namespace and MetricName are required."
             )));
         };
-        let q_start = round_start(start, stat.period, ctx.now_ms);
-        let period_ms = stat.period * 1000;
         let key = SeriesKey::new(
             &ctx.account_id,
             &ctx.region,
@@ -703,32 +703,115 @@ pub async fn get_metric_data(
             name,
             &metric.dimensions,
         );
-        let mut timestamps = Vec::new();
-        let mut values = Vec::new();
-        if let Some(series) = repo.find_series(&key).await? {
-            let keep = matches!(parsed, Stat::Extended(_));
-            let mut buckets = Buckets::new(q_start, end, period_ms, keep, unit_filter, false);
-            repo.visit_points(series, q_start, end, |p| buckets.add(&p))
-                .await?;
-            for ((bucket, _), agg) in buckets.into_sorted() {
-                let v = match &parsed {
-                    Stat::Basic(s) => agg.statistic(*s),
-                    Stat::Extended(e) => agg.extended(e),
-                };
-                if let Some(v) = v {
-                    timestamps.push(bucket as f64 / 1000.0);
-                    values.push(v);
-                }
+        let points = series_points(
+            repo,
+            &key,
+            &parsed,
+            unit_filter,
+            start,
+            end,
+            stat.period,
+            ctx.now_ms,
+        )
+        .await?;
+        let label = q.label.clone().unwrap_or_else(|| name.clone());
+        computed.insert(
+            q.id.clone(),
+            MathValue::Series(Series::from_points(label, &points)),
+        );
+        metric_ids.push(q.id.clone());
+        metric_periods.push(stat.period);
+    }
+    let default_period = metric_periods.iter().copied().min().unwrap_or(60);
+    let mut pending: Vec<(usize, &MetricDataQuery, Expression)> = Vec::new();
+    for (i, q) in queries.iter().enumerate() {
+        if let Some(text) = &q.expression {
+            let expr = Expression::parse(text).map_err(|e| expression_error(&q.id, &e))?;
+            pending.push((i, q, expr));
+        }
+    }
+    let ids: HashSet<&str> = queries.iter().map(|q| q.id.as_str()).collect();
+    for (_, q, expr) in &pending {
+        if let Some(unknown) = expr
+            .referenced_ids()
+            .into_iter()
+            .find(|r| !ids.contains(r.as_str()))
+        {
+            return Err(CloudWatchError::Validation(format!(
+                "Error in expression {}: Unrecognized identifier {unknown}",
+                q.id
+            )));
+        }
+    }
+    while !pending.is_empty() {
+        let ready = pending
+            .iter()
+            .position(|(_, _, e)| e.referenced_ids().iter().all(|r| computed.contains_key(r)));
+        let Some(at) = ready else {
+            let id = pending
+                .first()
+                .map(|(_, q, _)| q.id.clone())
+                .unwrap_or_default();
+            return Err(CloudWatchError::Validation(format!(
+                "Error in expression {id}: Circular dependency between expressions"
+            )));
+        };
+        let (_, q, expr) = pending.swap_remove(at);
+        let period = q.period.unwrap_or(default_period);
+        check_period(period, "Period")?;
+        let mut search_results: HashMap<String, Vec<Series>> = HashMap::new();
+        for call in expr.search_calls() {
+            let found = run_search(repo, ctx, &call, start, end)
+                .await
+                .map_err(|e| match e {
+                    SearchFailure::Math(m) => expression_error(&q.id, &m),
+                    SearchFailure::Other(o) => o,
+                })?;
+            search_results.insert(call.expression.clone(), found);
+        }
+        let eval = EvalContext {
+            series: &computed,
+            metric_ids: &metric_ids,
+            search_results: &search_results,
+            period_seconds: period,
+            start_ms: start,
+            end_ms: end,
+        };
+        let value = evaluate(&expr, &eval).map_err(|e| expression_error(&q.id, &e))?;
+        if let MathValue::Scalar(_) = value {
+            return Err(CloudWatchError::Validation(format!(
+                "Error in expression {}: Expression must return a time series or an array of time series",
+                q.id
+            )));
+        }
+        computed.insert(q.id.clone(), value);
+    }
+
+    let mut results = Vec::new();
+    for q in queries.iter().filter(|q| q.return_data.unwrap_or(true)) {
+        let series: Vec<Series> = match computed.remove(&q.id) {
+            Some(MathValue::Series(s)) => vec![s],
+            Some(MathValue::Array(list)) => list,
+            _ => Vec::new(),
+        };
+        let single = series.len() == 1;
+        for s in series {
+            let label = match (&q.label, single) {
+                (Some(l), true) => l.clone(),
+                (_, _) if !s.label.is_empty() => s.label.clone(),
+                (Some(l), false) => l.clone(),
+                (None, _) => q.id.clone(),
+            };
+            let mut timestamps: Vec<f64> =
+                s.timestamps.iter().map(|t| *t as f64 / 1000.0).collect();
+            let mut values = s.values;
+            if descending {
+                timestamps.reverse();
+                values.reverse();
             }
-        }
-        if descending {
-            timestamps.reverse();
-            values.reverse();
-        }
-        if q.return_data.unwrap_or(true) {
             results.push(MetricDataResult {
                 id: q.id.clone(),
-                label: q.label.clone().unwrap_or_else(|| name.clone()),
+                label,
                 timestamps,
                 values,
                 status_code: "Complete".into(),
@@ -776,6 +859,121 @@ pub async fn get_metric_data(
         next_token,
         messages: Vec::new(),
     })
+}
+
+fn expression_error(id: &str, e: &MathError) -> CloudWatchError {
+    CloudWatchError::Validation(format!("Error in expression {id}: {e}"))
+}
+
+/// The datapoints of one metric for a statistic: (bucket start ms, value), ascending.
+#[allow(clippy::too_many_arguments)]
+async fn series_points(
+    repo: &MetricsRepo,
+    key: &SeriesKey,
+    stat: &Stat,
+    unit_filter: Option<u8>,
+    start: i64,
+    end: i64,
+    period: i64,
+    now_ms: i64,
+) -> Result<Vec<(i64, f64)>> {
+    let mut points = Vec::new();
+    let Some(series) = repo.find_series(key).await? else {
+        return Ok(points);
+    };
+    let q_start = round_start(start, period, now_ms);
+    let keep = matches!(stat, Stat::Extended(_));
+    let mut buckets = Buckets::new(q_start, end, period * 1000, keep, unit_filter, false);
+    repo.visit_points(series, q_start, end, |p| buckets.add(&p))
+        .await?;
+    for ((bucket, _), agg) in buckets.into_sorted() {
+        let v = match stat {
+            Stat::Basic(s) => agg.statistic(*s),
+            Stat::Extended(e) => agg.extended(e),
+        };
+        if let Some(v) = v {
+            points.push((bucket, v));
+        }
+    }
+    Ok(points)
+}
+
+enum SearchFailure {
+    Math(MathError),
+    Other(CloudWatchError),
+}
+
+impl From<CloudWatchError> for SearchFailure {
+    fn from(e: CloudWatchError) -> Self {
+        SearchFailure::Other(e)
+    }
+}
+
+impl From<crate::store::StoreError> for SearchFailure {
+    fn from(e: crate::store::StoreError) -> Self {
+        SearchFailure::Other(CloudWatchError::Store(e))
+    }
+}
+
+/// SEARCH('{Namespace,Dim} MetricName="x"', 'Stat', Period): every stored metric of the
+/// account and region that the search matches, with the statistic over the range.
+async fn run_search(
+    repo: &MetricsRepo,
+    ctx: &RequestContext,
+    call: &SearchCall,
+    start: i64,
+    end: i64,
+) -> std::result::Result<Vec<Series>, SearchFailure> {
+    let query = SearchQuery::parse(&call.expression).map_err(SearchFailure::Math)?;
+    let stat = parse_stat(&call.statistic, "SEARCH statistic")?;
+    let period = call.period.unwrap_or(300);
+    check_period(period, "SEARCH period")?;
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let filter = SeriesFilter {
+            account_id: &ctx.account_id,
+            region: &ctx.region,
+            namespace: query.namespace(),
+            metric_name: None,
+            active_since_ms: None,
+        };
+        let rows = repo.list_series(&filter, after, 1_000).await?;
+        let exhausted = rows.len() < 1_000;
+        for row in rows {
+            after = row.id;
+            let dims = parse_dimensions(&row.dimensions);
+            let pairs: Vec<(String, String)> = dims
+                .iter()
+                .map(|d| (d.name.clone(), d.value.clone()))
+                .collect();
+            if !query.matches(&row.namespace, &row.metric_name, &pairs) {
+                continue;
+            }
+            let key = SeriesKey::new(
+                &ctx.account_id,
+                &ctx.region,
+                &row.namespace,
+                &row.metric_name,
+                &dims,
+            );
+            let points =
+                series_points(repo, &key, &stat, None, start, end, period, ctx.now_ms).await?;
+            let mut label = row.metric_name.clone();
+            for d in &dims {
+                label.push(' ');
+                label.push_str(&d.value);
+            }
+            out.push(Series::from_points(label, &points));
+            // AWS caps a search at 500 time series.
+            if out.len() == 500 {
+                return Ok(out);
+            }
+        }
+        if exhausted {
+            return Ok(out);
+        }
+    }
 }
 
 fn is_valid_query_id(id: &str) -> bool {

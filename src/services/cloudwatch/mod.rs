@@ -5,6 +5,7 @@
 //! not implemented here answer AWS's unknown-operation error (see the README's coverage table).
 
 pub mod chunk;
+pub mod math;
 pub mod metrics;
 pub mod repo;
 pub mod stats;
