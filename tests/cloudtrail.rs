@@ -276,6 +276,15 @@ async fn trails_deliver_to_a_log_group_and_the_bucket_directory() {
     let err = ct
         .create_trail()
         .name("main")
+        .s3_bucket_name("../escape")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_invalid_s3_bucket_name_exception(), "{err:?}");
+    let err = ct
+        .create_trail()
+        .name("main")
         .s3_bucket_name("audit-bucket")
         .cloud_watch_logs_log_group_arn(
             "arn:aws:logs:us-east-1:444444444444:log-group:trail-logs:*",
@@ -308,7 +317,7 @@ async fn trails_deliver_to_a_log_group_and_the_bucket_directory() {
     let err = ct
         .create_trail()
         .name("main")
-        .s3_bucket_name("x")
+        .s3_bucket_name("other-bucket")
         .send()
         .await
         .unwrap_err()
@@ -502,7 +511,7 @@ async fn data_events_reach_only_trails_that_select_them() {
         .unwrap();
     ct.create_trail()
         .name("data")
-        .s3_bucket_name("b")
+        .s3_bucket_name("data-bucket")
         .cloud_watch_logs_log_group_arn(
             "arn:aws:logs:us-east-1:555555555555:log-group:data-trail:*",
         )
@@ -581,4 +590,306 @@ async fn data_events_reach_only_trails_that_select_them() {
         .unwrap();
     assert!(history.events().is_empty());
     server.stop().await;
+}
+
+#[tokio::test]
+async fn lookup_events_answers_cloudtrails_validation_errors() {
+    let server = TestServer::start().await;
+    let ct = server.cloudtrail_as("666666666666").await;
+    for bad in [0, 51] {
+        let err = ct
+            .lookup_events()
+            .max_results(bad)
+            .send()
+            .await
+            .unwrap_err()
+            .into_service_error();
+        assert!(err.is_invalid_max_results_exception(), "{bad}: {err:?}");
+    }
+    let now = aws_smithy_types::DateTime::from_secs(common::now_secs() as i64);
+    let earlier = aws_smithy_types::DateTime::from_secs(common::now_secs() as i64 - 3600);
+    let err = ct
+        .lookup_events()
+        .start_time(now)
+        .end_time(earlier)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_invalid_time_range_exception(), "{err:?}");
+    let err = ct
+        .lookup_events()
+        .next_token("not a token")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_invalid_next_token_exception(), "{err:?}");
+    let err = ct
+        .lookup_events()
+        .lookup_attributes(by(LookupAttributeKey::ReadOnly, "maybe"))
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_invalid_lookup_attributes_exception(), "{err:?}");
+    // The failed LookupEvents calls are management events too, with their error code.
+    let events = lookup_until(&ct, by(LookupAttributeKey::EventName, "LookupEvents"), 5).await;
+    let codes: Vec<String> = events
+        .iter()
+        .map(|e| {
+            let v: serde_json::Value =
+                serde_json::from_str(e.cloud_trail_event().unwrap()).unwrap();
+            v["errorCode"].as_str().unwrap_or_default().to_string()
+        })
+        .collect();
+    assert!(
+        codes.contains(&"InvalidMaxResultsException".to_string())
+            && codes.contains(&"InvalidTimeRangeException".to_string())
+            && codes.contains(&"InvalidNextTokenException".to_string()),
+        "{codes:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_iam_users_cloudwatch_call_is_found_by_every_attribute() {
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = dir.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        "[alice]\naws_access_key_id = AKIAALICEEXAMPLE\naws_secret_access_key = s3cret\n\
+         account_id = 777777777777\nuser_name = alice\n",
+    )
+    .unwrap();
+    let mut config = watchtrail::config::Config::ephemeral();
+    config.credentials_file = Some(credentials);
+    let server =
+        TestServer::start_with(config, std::sync::Arc::new(watchtrail::clock::SystemClock)).await;
+    let cw = server.cloudwatch_as("AKIAALICEEXAMPLE", "s3cret").await;
+    // Alarms may not be served yet; the call is journaled with its parameters either way
+    // (with the error code when it failed).
+    let put = cw
+        .put_metric_alarm()
+        .alarm_name("cpu-high")
+        .namespace("App")
+        .metric_name("Cpu")
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Average)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(90.0)
+        .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
+        .send()
+        .await;
+    let _ = cw.describe_alarms().send().await;
+
+    let ct = server.cloudtrail_as("AKIAALICEEXAMPLE").await;
+    let events = lookup_until(&ct, by(LookupAttributeKey::EventName, "PutMetricAlarm"), 1).await;
+    let event = &events[0];
+    let record: serde_json::Value =
+        serde_json::from_str(event.cloud_trail_event().unwrap()).unwrap();
+    assert_eq!(record["eventSource"], "monitoring.amazonaws.com");
+    assert_eq!(record["userIdentity"]["type"], "IAMUser");
+    assert_eq!(record["userIdentity"]["userName"], "alice");
+    assert_eq!(record["userIdentity"]["accountId"], "777777777777");
+    assert_eq!(
+        record["userIdentity"]["arn"],
+        "arn:aws:iam::777777777777:user/alice"
+    );
+    // CloudWatch's PascalCase members are written camelCase.
+    assert_eq!(record["requestParameters"]["alarmName"], "cpu-high");
+    assert_eq!(
+        record["requestParameters"]["threshold"].as_f64(),
+        Some(90.0)
+    );
+    assert_eq!(record.get("errorCode").is_some(), put.is_err());
+    assert!(record["requestParameters"].get("AlarmName").is_none());
+    assert_eq!(
+        record["resources"][0]["ARN"],
+        "arn:aws:cloudwatch:us-east-1:777777777777:alarm:cpu-high"
+    );
+    assert!(
+        regex_like_iso8601(record["eventTime"].as_str().unwrap()),
+        "{}",
+        record["eventTime"]
+    );
+    assert_eq!(event.username(), Some("alice"));
+    let id = event.event_id().unwrap().to_string();
+
+    for (key, value) in [
+        (LookupAttributeKey::EventId, id.as_str()),
+        (LookupAttributeKey::Username, "alice"),
+        (LookupAttributeKey::AccessKeyId, "AKIAALICEEXAMPLE"),
+        (LookupAttributeKey::EventSource, "monitoring.amazonaws.com"),
+        (LookupAttributeKey::ResourceName, "cpu-high"),
+        (LookupAttributeKey::ResourceType, "AWS::CloudWatch::Alarm"),
+        (LookupAttributeKey::ReadOnly, "false"),
+    ] {
+        let found = lookup_until(&ct, by(key.clone(), value), 1).await;
+        assert!(
+            found.iter().any(|e| e.event_id() == Some(id.as_str())),
+            "{key:?}={value}"
+        );
+    }
+    let reads = lookup_until(&ct, by(LookupAttributeKey::ReadOnly, "true"), 1).await;
+    assert!(reads.iter().all(|e| e.read_only() == Some("true")));
+    let describe = lookup_until(&ct, by(LookupAttributeKey::EventName, "DescribeAlarms"), 1).await;
+    let record: serde_json::Value =
+        serde_json::from_str(describe[0].cloud_trail_event().unwrap()).unwrap();
+    assert_eq!(record["readOnly"], true);
+    assert!(record["responseElements"].is_null());
+    server.stop().await;
+}
+
+fn regex_like_iso8601(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 20
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b'Z'
+}
+
+#[tokio::test]
+async fn regions_are_isolated_and_unsigned_calls_are_anonymous() {
+    let server = TestServer::start().await;
+    let west = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(server.endpoint())
+        .region(aws_config::Region::new("us-west-2"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "888888888888",
+            "x",
+            None,
+            None,
+            "test",
+        ))
+        .load()
+        .await;
+    aws_sdk_cloudwatchlogs::Client::new(&west)
+        .create_log_group()
+        .log_group_name("west-only")
+        .send()
+        .await
+        .unwrap();
+    let ct_west = aws_sdk_cloudtrail::Client::new(&west);
+    lookup_until(
+        &ct_west,
+        by(LookupAttributeKey::ResourceName, "west-only"),
+        1,
+    )
+    .await;
+    let east = server.cloudtrail_as("888888888888").await;
+    let out = east
+        .lookup_events()
+        .lookup_attributes(by(LookupAttributeKey::ResourceName, "west-only"))
+        .send()
+        .await
+        .unwrap();
+    assert!(out.events().is_empty());
+
+    // An unsigned request lands in the default account, recorded as anonymous.
+    let resp = server
+        .post(
+            "/",
+            &[
+                ("content-type", "application/x-amz-json-1.1"),
+                ("x-amz-target", "Logs_20140328.CreateLogGroup"),
+            ],
+            r#"{"logGroupName":"anonymous-group"}"#,
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 200);
+    let ct = server.cloudtrail_as("test").await;
+    let events = lookup_until(
+        &ct,
+        by(LookupAttributeKey::ResourceName, "anonymous-group"),
+        1,
+    )
+    .await;
+    let record: serde_json::Value =
+        serde_json::from_str(events[0].cloud_trail_event().unwrap()).unwrap();
+    assert_eq!(record["userIdentity"]["type"], "AWSAccount");
+    assert_eq!(record["userIdentity"]["accountId"], "ANONYMOUS_PRINCIPAL");
+    assert_eq!(record["recipientAccountId"], "000000000000");
+    assert!(events[0].access_key_id().is_none());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_reset_wipes_the_journal_and_closes_the_gate_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = watchtrail::config::Config::ephemeral();
+    config.ephemeral = false;
+    config.data_dir = dir.path().to_path_buf();
+    let server =
+        TestServer::start_with(config, std::sync::Arc::new(watchtrail::clock::SystemClock)).await;
+    let logs = server.logs().await;
+    logs.create_log_group()
+        .log_group_name("before-reset")
+        .send()
+        .await
+        .unwrap();
+    let ct = server.cloudtrail_as("test").await;
+    lookup_until(&ct, by(LookupAttributeKey::ResourceName, "before-reset"), 1).await;
+    let reset = reqwest::Client::new()
+        .post(format!("{}/_watchtrail/reset", server.endpoint()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status().as_u16(), 200);
+    let out = ct
+        .lookup_events()
+        .lookup_attributes(by(LookupAttributeKey::ResourceName, "before-reset"))
+        .send()
+        .await
+        .unwrap();
+    assert!(out.events().is_empty());
+    // The chain restarts after a reset and stays verifiable.
+    logs.create_log_group()
+        .log_group_name("after-reset")
+        .send()
+        .await
+        .unwrap();
+    lookup_until(&ct, by(LookupAttributeKey::ResourceName, "after-reset"), 1).await;
+    server.stop().await;
+    let report = watchtrail::services::cloudtrail::verify_data_dir(dir.path())
+        .await
+        .unwrap();
+    assert!(report.intact, "{report:?}");
+    assert!(report.records >= 2, "{report:?}");
+
+    let options =
+        sqlx::sqlite::SqliteConnectOptions::new().filename(dir.path().join("watchtrail.db"));
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    let open: i64 = sqlx::query_scalar("SELECT open FROM cloudtrail_journal_gate")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(open, 0);
+    let delete = sqlx::query("DELETE FROM cloudtrail_journal")
+        .execute(&pool)
+        .await;
+    assert!(delete.is_err(), "the gate must be closed after a reset");
+    // Removing a record behind the server's back breaks the chain at the next one.
+    sqlx::query("DROP TRIGGER cloudtrail_journal_no_delete")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let first: i64 = sqlx::query_scalar("SELECT min(seq) FROM cloudtrail_journal")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM cloudtrail_journal WHERE seq = ?")
+        .bind(first)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let report = watchtrail::services::cloudtrail::verify_data_dir(dir.path())
+        .await
+        .unwrap();
+    assert!(!report.intact);
+    assert_eq!(report.position, Some(1));
 }

@@ -221,16 +221,16 @@ pub async fn lookup(pool: &SqlitePool, q: LookupQuery<'_>) -> Result<Vec<StoredE
 pub struct Verification {
     pub intact: bool,
     pub records: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Always present (null when intact), so a report reads the same either way.
     pub first_broken_event_id: Option<String>,
     /// The 1-based position in the chain of the first record that does not verify.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
 }
 
-/// Walks the whole chain, recomputing every hash.
+/// Walks the whole chain, recomputing every hash; reports the first record that does not
+/// verify and counts every record.
 pub async fn verify(pool: &SqlitePool) -> Result<Verification, StoreError> {
     use futures_util::TryStreamExt;
     let mut rows =
@@ -238,35 +238,45 @@ pub async fn verify(pool: &SqlitePool) -> Result<Verification, StoreError> {
             .fetch(pool);
     let mut expected_prev = GENESIS.to_string();
     let mut position = 0i64;
+    let mut broken: Option<(String, i64, &'static str)> = None;
     while let Some(r) = rows.try_next().await? {
         position += 1;
+        if broken.is_some() {
+            continue;
+        }
         let event_id: String = r.get(0);
         let event: String = r.get(1);
         let prev: String = r.get(2);
         let hash: String = r.get(3);
-        let problem = if prev != expected_prev {
-            Some("prev_hash does not match the previous record's hash (a record was removed or reordered)")
+        if prev != expected_prev {
+            broken = Some((
+                event_id,
+                position,
+                "prev_hash does not match the previous record's hash (a record was removed or reordered)",
+            ));
         } else if chain_hash(&prev, &event) != hash {
-            Some("hash does not match the record's content (the record was altered)")
-        } else {
-            None
-        };
-        if let Some(problem) = problem {
-            return Ok(Verification {
-                intact: false,
-                records: position,
-                first_broken_event_id: Some(event_id),
-                position: Some(position),
-                problem: Some(problem.to_string()),
-            });
+            broken = Some((
+                event_id,
+                position,
+                "hash does not match the record's content (the record was altered)",
+            ));
         }
         expected_prev = hash;
     }
-    Ok(Verification {
-        intact: true,
-        records: position,
-        first_broken_event_id: None,
-        position: None,
-        problem: None,
+    Ok(match broken {
+        None => Verification {
+            intact: true,
+            records: position,
+            first_broken_event_id: None,
+            position: None,
+            problem: None,
+        },
+        Some((event_id, at, problem)) => Verification {
+            intact: false,
+            records: position,
+            first_broken_event_id: Some(event_id),
+            position: Some(at),
+            problem: Some(problem.to_string()),
+        },
     })
 }

@@ -2,8 +2,9 @@
 //! and LookupEvents over it.
 //!
 //! `record.rs` shapes a call into a CloudTrail record, `journal.rs` appends records in batches
-//! off the request path and verifies the chain. Trails and delivery are not implemented yet:
-//! their operations answer AWS's unknown-operation error (README coverage table).
+//! off the request path and verifies the chain, `trails.rs` serves the trail operations and
+//! delivers what each logging trail selects (log group, bucket directory), `repo.rs` holds the
+//! trail SQL.
 
 pub mod journal;
 pub mod record;
@@ -41,6 +42,10 @@ pub enum CloudTrailError {
     #[error("{0}")]
     InvalidTrailName(String),
     #[error("{0}")]
+    InvalidS3BucketName(String),
+    #[error("{0}")]
+    InvalidS3Prefix(String),
+    #[error("{0}")]
     InvalidCloudWatchLogsLogGroupArn(String),
     #[error("{0}")]
     InvalidCloudWatchLogsRoleArn(String),
@@ -73,6 +78,8 @@ impl AwsError for CloudTrailError {
             CloudTrailError::TrailNotFound(_) => "TrailNotFoundException",
             CloudTrailError::TrailAlreadyExists(_) => "TrailAlreadyExistsException",
             CloudTrailError::InvalidTrailName(_) => "InvalidTrailNameException",
+            CloudTrailError::InvalidS3BucketName(_) => "InvalidS3BucketNameException",
+            CloudTrailError::InvalidS3Prefix(_) => "InvalidS3PrefixException",
             CloudTrailError::InvalidCloudWatchLogsLogGroupArn(_) => {
                 "InvalidCloudWatchLogsLogGroupArnException"
             }

@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::IdentityKind;
 use crate::context::ServiceId;
+use crate::protocol::model::{self, ServiceModel, ShapeId, ShapeKind};
 use crate::services::ApiCall;
 
 pub const EVENT_VERSION: &str = "1.11";
@@ -62,64 +63,161 @@ pub fn is_data_event(service: ServiceId, operation: &str) -> bool {
     }
 }
 
-/// Request documents use the model's member names; CloudTrail writes them camelCase.
-fn camel_case(value: Value) -> Value {
+/// `requestParameters` and `responseElements` larger than this are omitted, as CloudTrail caps
+/// each of them at 100 KB.
+const MAX_ELEMENT_BYTES: usize = 100 * 1024;
+
+fn lower_first(key: &str) -> String {
+    let mut chars = key.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Documents use the model's member names; CloudTrail writes structure members camelCase
+/// (`AlarmName` → `alarmName`). The walk follows the model so that map keys, which are the
+/// caller's data (tag keys, dimension maps), are kept exactly as sent.
+fn camel_case(model: &ServiceModel, shape: Option<ShapeId>, value: Value) -> Value {
+    let kind = shape.map(|s| &model.shape(s).kind);
     match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
+        Value::Object(map) => Value::Object(match kind {
+            Some(ShapeKind::Map { value: inner, .. }) => map
+                .into_iter()
+                .map(|(k, v)| (k, camel_case(model, Some(*inner), v)))
+                .collect(),
+            Some(ShapeKind::Structure { members, .. }) => map
+                .into_iter()
                 .map(|(k, v)| {
-                    let mut chars = k.chars();
-                    let key = match chars.next() {
-                        Some(c) => c.to_lowercase().chain(chars).collect(),
-                        None => k,
-                    };
-                    (key, camel_case(v))
+                    let target = members.iter().find(|m| m.name == k).map(|m| m.target);
+                    (lower_first(&k), camel_case(model, target, v))
                 })
+                .collect(),
+            // A document the model does not describe (should not happen): lower every key.
+            _ => map
+                .into_iter()
+                .map(|(k, v)| (lower_first(&k), camel_case(model, None, v)))
                 .collect::<Map<String, Value>>(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(camel_case).collect()),
+        }),
+        Value::Array(items) => {
+            let member = match kind {
+                Some(ShapeKind::List { member }) => Some(*member),
+                _ => None,
+            };
+            Value::Array(
+                items
+                    .into_iter()
+                    .map(|v| camel_case(model, member, v))
+                    .collect(),
+            )
+        }
         other => other,
     }
 }
 
-/// The resource a call names, where one is obvious from its parameters.
+/// The element, or null when it is over CloudTrail's size cap.
+fn capped(value: Value) -> Value {
+    let size = serde_json::to_string(&value).map_or(usize::MAX, |s| s.len());
+    if size <= MAX_ELEMENT_BYTES {
+        value
+    } else {
+        Value::Null
+    }
+}
+
+/// The resource a call names, where one is obvious from its (camelCase) parameters: its
+/// LookupEvents type and name, and its ARN when one can be formed.
+struct NamedResource {
+    kind: &'static str,
+    name: String,
+    arn: Option<String>,
+}
+
 fn resource_of(
     service: ServiceId,
     operation: &str,
-    request: Option<&Value>,
-) -> Option<(String, String)> {
-    // Data-plane calls name the resource type data event selectors filter on
-    // (`resources.type`), even when their payload is not kept.
-    if is_data_event(service, operation) {
-        let name = request
-            .and_then(|r| r.get("logGroupName").or_else(|| r.get("namespace")))
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        return match service {
-            ServiceId::CloudWatch => {
-                Some(("AWS::CloudWatch::Metric".to_string(), name.to_string()))
-            }
-            ServiceId::Logs => Some(("AWS::Logs::LogGroup".to_string(), name.to_string())),
-            _ => None,
-        };
-    }
-    let request = request?;
+    request: &Value,
+    region: &str,
+    account: &str,
+) -> Option<NamedResource> {
     let field = |name: &str| {
         request
             .get(name)
             .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
             .map(str::to_string)
     };
-    match service {
-        ServiceId::Logs => field("logGroupName").map(|n| ("AWS::Logs::LogGroup".to_string(), n)),
-        ServiceId::CloudWatch => field("AlarmName")
-            .map(|n| ("AWS::CloudWatch::Alarm".to_string(), n))
-            .or_else(|| {
-                field("DashboardName").map(|n| ("AWS::CloudWatch::Dashboard".to_string(), n))
+    let log_group = |name: String| NamedResource {
+        kind: "AWS::Logs::LogGroup",
+        arn: Some(if name.starts_with("arn:") {
+            name.clone()
+        } else {
+            format!("arn:aws:logs:{region}:{account}:log-group:{name}")
+        }),
+        name,
+    };
+    // Data-plane calls always name the resource type data event selectors filter on
+    // (`resources.type`), even when their payload is not kept.
+    if is_data_event(service, operation) {
+        return match service {
+            ServiceId::CloudWatch => Some(NamedResource {
+                kind: "AWS::CloudWatch::Metric",
+                name: field("namespace").unwrap_or_default(),
+                arn: None,
             }),
-        ServiceId::CloudTrail => field("Name").map(|n| ("AWS::CloudTrail::Trail".to_string(), n)),
-        ServiceId::Events => field("Name").map(|n| ("AWS::Events::Rule".to_string(), n)),
-        ServiceId::Sts => None,
+            ServiceId::Logs => Some(
+                field("logGroupName")
+                    .or_else(|| field("logGroupIdentifier"))
+                    .map(log_group)
+                    .unwrap_or(NamedResource {
+                        kind: "AWS::Logs::LogGroup",
+                        name: String::new(),
+                        arn: None,
+                    }),
+            ),
+            _ => None,
+        };
+    }
+    match service {
+        ServiceId::Logs => field("logGroupName")
+            .or_else(|| field("logGroupIdentifier"))
+            .map(log_group),
+        ServiceId::CloudWatch => field("alarmName")
+            .map(|name| NamedResource {
+                kind: "AWS::CloudWatch::Alarm",
+                arn: Some(format!(
+                    "arn:aws:cloudwatch:{region}:{account}:alarm:{name}"
+                )),
+                name,
+            })
+            .or_else(|| {
+                field("dashboardName").map(|name| NamedResource {
+                    kind: "AWS::CloudWatch::Dashboard",
+                    arn: Some(format!("arn:aws:cloudwatch::{account}:dashboard/{name}")),
+                    name,
+                })
+            }),
+        ServiceId::CloudTrail => {
+            field("name")
+                .or_else(|| field("trailName"))
+                .map(|name| NamedResource {
+                    kind: "AWS::CloudTrail::Trail",
+                    arn: Some(if name.starts_with("arn:") {
+                        name.clone()
+                    } else {
+                        format!("arn:aws:cloudtrail:{region}:{account}:trail/{name}")
+                    }),
+                    name,
+                })
+        }
+        ServiceId::Events if operation.ends_with("Rule") => {
+            field("name").map(|name| NamedResource {
+                kind: "AWS::Events::Rule",
+                arn: Some(format!("arn:aws:events:{region}:{account}:rule/{name}")),
+                name,
+            })
+        }
+        ServiceId::Events | ServiceId::Sts => None,
     }
 }
 
@@ -136,32 +234,44 @@ pub fn build(call: ApiCall) -> JournalRecord {
     let management = !is_data_event(call.service, &call.operation);
     let mut user_identity = Map::new();
     user_identity.insert("type".into(), json!(identity.kind.as_str()));
-    if identity.kind != IdentityKind::Anonymous {
+    if identity.kind == IdentityKind::Anonymous {
+        // How CloudTrail records a request made without credentials.
+        user_identity.insert("principalId".into(), json!(""));
+        user_identity.insert("accountId".into(), json!("ANONYMOUS_PRINCIPAL"));
+    } else {
         user_identity.insert("principalId".into(), json!(identity.principal_id));
         user_identity.insert("arn".into(), json!(identity.arn));
+        user_identity.insert("accountId".into(), json!(ctx.account_id));
     }
-    user_identity.insert("accountId".into(), json!(ctx.account_id));
     if let Some(key) = &identity.access_key_id {
         user_identity.insert("accessKeyId".into(), json!(key));
     }
     if let Some(name) = &identity.user_name {
         user_identity.insert("userName".into(), json!(name));
     }
-    let request_parameters = call.request.clone().map(camel_case).unwrap_or(Value::Null);
-    let resource = resource_of(call.service, &call.operation, Some(&request_parameters));
-    // Read-only calls carry no responseElements in CloudTrail; others carry the output when
-    // it is small, as AWS omits large or data-plane payloads.
+    let model = model::model(call.service);
+    let operation = model.operation(&call.operation);
+    let request_parameters = call
+        .request
+        .map(|doc| camel_case(model, operation.and_then(|o| o.input), doc))
+        .map_or(Value::Null, capped);
+    let resource = resource_of(
+        call.service,
+        &call.operation,
+        &request_parameters,
+        &ctx.region,
+        &ctx.account_id,
+    );
+    // Read-only calls and data events carry no responseElements; a change carries its output
+    // (null when the operation answers nothing).
     let (response_elements, error) = match call.outcome {
         Ok(output) if !read_only && management => {
-            let small = serde_json::to_string(&output)
-                .map(|s| s.len() <= 4096)
-                .unwrap_or(false);
             let empty = output.as_object().is_some_and(Map::is_empty);
             (
-                if small && !empty {
-                    camel_case(output)
-                } else {
+                if empty {
                     Value::Null
+                } else {
+                    capped(camel_case(model, operation.and_then(|o| o.output), output))
                 },
                 None,
             )
@@ -188,11 +298,14 @@ pub fn build(call: ApiCall) -> JournalRecord {
     event.insert("requestID".into(), json!(ctx.request_id));
     event.insert("eventID".into(), json!(event_id));
     event.insert("readOnly".into(), json!(read_only));
-    if let Some((kind, name)) = &resource {
-        event.insert(
-            "resources".into(),
-            json!([{ "type": kind, "ARN": name, "accountId": ctx.account_id }]),
-        );
+    if let Some(r) = &resource {
+        let mut entry = Map::new();
+        if let Some(arn) = &r.arn {
+            entry.insert("ARN".into(), json!(arn));
+        }
+        entry.insert("accountId".into(), json!(ctx.account_id));
+        entry.insert("type".into(), json!(r.kind));
+        event.insert("resources".into(), json!([entry]));
     }
     event.insert("eventType".into(), json!("AwsApiCall"));
     event.insert("managementEvent".into(), json!(management));
@@ -214,7 +327,11 @@ pub fn build(call: ApiCall) -> JournalRecord {
             _ => None,
         }),
         access_key_id: identity.access_key_id.clone(),
-        resource,
+        // LookupEvents finds a resource by its name; a data call that names none has no row
+        // value to match.
+        resource: resource
+            .filter(|r| !r.name.is_empty())
+            .map(|r| (r.kind.to_string(), r.name)),
         management,
         event: Value::Object(event).to_string(),
     }
@@ -235,11 +352,32 @@ mod tests {
     }
 
     #[test]
-    fn parameters_become_camel_case() {
-        let v = camel_case(json!({"Namespace": "A", "MetricData": [{"MetricName": "x"}]}));
+    fn structure_members_become_camel_case_but_map_keys_stay() {
+        let cw = model::model(ServiceId::CloudWatch);
+        let input = cw.operation("PutMetricAlarm").and_then(|o| o.input);
+        let v = camel_case(
+            cw,
+            input,
+            json!({"AlarmName": "A", "Dimensions": [{"Name": "Host", "Value": "x"}]}),
+        );
         assert_eq!(
             v,
-            json!({"namespace": "A", "metricData": [{"metricName": "x"}]})
+            json!({"alarmName": "A", "dimensions": [{"name": "Host", "value": "x"}]})
         );
+        let logs = model::model(ServiceId::Logs);
+        let input = logs.operation("CreateLogGroup").and_then(|o| o.input);
+        let v = camel_case(
+            logs,
+            input,
+            json!({"logGroupName": "g", "tags": {"Team": "Blue"}}),
+        );
+        assert_eq!(v, json!({"logGroupName": "g", "tags": {"Team": "Blue"}}));
+    }
+
+    #[test]
+    fn oversized_elements_are_omitted() {
+        assert_eq!(capped(json!({"a": 1})), json!({"a": 1}));
+        let big = "x".repeat(MAX_ELEMENT_BYTES);
+        assert_eq!(capped(json!({ "body": big })), Value::Null);
     }
 }

@@ -85,6 +85,52 @@ fn check_cloudwatch_logs(input: &Value) -> Result<()> {
     }
 }
 
+/// S3's bucket naming rules (the ones a name can break on its own) and CloudTrail's 200-character
+/// key prefix limit.
+fn check_s3(input: &Value) -> Result<()> {
+    if let Some(bucket) = str_field(input, "S3BucketName") {
+        let bytes = bucket.as_bytes();
+        let allowed =
+            |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-');
+        let edge = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        let ip_like =
+            bucket.split('.').count() == 4 && bucket.split('.').all(|p| p.parse::<u8>().is_ok());
+        if !(3..=63).contains(&bytes.len())
+            || !bytes.iter().all(allowed)
+            || !edge(bytes.first())
+            || !edge(bytes.last())
+            || bucket.contains("..")
+            || ip_like
+        {
+            return Err(CloudTrailError::InvalidS3BucketName(format!(
+                "Bucket name {bucket} is not valid."
+            )));
+        }
+    }
+    if let Some(prefix) = str_field(input, "S3KeyPrefix") {
+        if prefix.chars().count() > 200 {
+            return Err(CloudTrailError::InvalidS3Prefix(
+                "S3 key prefix must be at most 200 characters.".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One path component of the local stand-in for a bucket. Keys may hold `..` or separators
+/// that S3 treats as plain characters; on disk they must never leave the bucket directory.
+fn path_segment(s: &str) -> String {
+    match s {
+        "" => "%00".to_string(),
+        "." => "%2E".to_string(),
+        ".." => "%2E%2E".to_string(),
+        _ => s
+            .replace('%', "%25")
+            .replace('\\', "%5C")
+            .replace('/', "%2F"),
+    }
+}
+
 /// The Trail shape of a stored trail.
 fn trail_view(ctx: &RequestContext, row: &TrailRow) -> Value {
     let d = &row.document;
@@ -196,6 +242,7 @@ async fn require(repo: &TrailRepo, ctx: &RequestContext, identifier: &str) -> Re
 pub async fn create_trail(repo: &TrailRepo, ctx: &RequestContext, input: Value) -> Result<Value> {
     let name = str_field(&input, "Name").unwrap_or_default().to_string();
     check_trail_name(&name)?;
+    check_s3(&input)?;
     check_cloudwatch_logs(&input)?;
     let mut doc = Map::new();
     for key in CONFIG_KEYS {
@@ -234,6 +281,7 @@ pub async fn update_trail(repo: &TrailRepo, ctx: &RequestContext, input: Value) 
         }
     }
     let merged = Value::Object(doc);
+    check_s3(&merged)?;
     check_cloudwatch_logs(&merged)?;
     repo.set_document(
         ctx.account_id.clone(),
@@ -804,16 +852,18 @@ fn write_s3_file(
     now_ms: i64,
 ) -> Result<(), String> {
     let bucket = str_field(&trail.document, "S3BucketName").unwrap_or("bucket");
-    let mut dir = root.join(bucket);
+    let mut dir = root.join(path_segment(bucket));
     if let Some(prefix) = str_field(&trail.document, "S3KeyPrefix").filter(|p| !p.is_empty()) {
-        dir = dir.join(prefix);
+        for segment in prefix.split('/') {
+            dir = dir.join(path_segment(segment));
+        }
     }
     let time = chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
     dir = dir
         .join("AWSLogs")
-        .join(&trail.account_id)
+        .join(path_segment(&trail.account_id))
         .join("CloudTrail")
-        .join(&trail.region)
+        .join(path_segment(&trail.region))
         .join(time.format("%Y").to_string())
         .join(time.format("%m").to_string())
         .join(time.format("%d").to_string());
@@ -826,8 +876,8 @@ fn write_s3_file(
         .collect();
     let file = dir.join(format!(
         "{}_CloudTrail_{}_{}_{unique}.json.gz",
-        trail.account_id,
-        trail.region,
+        path_segment(&trail.account_id),
+        path_segment(&trail.region),
         time.format("%Y%m%dT%H%MZ")
     ));
     let body = json!({ "Records": events }).to_string();
@@ -840,6 +890,18 @@ fn write_s3_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bucket_names_and_local_paths_are_checked() {
+        assert!(check_s3(&json!({"S3BucketName": "audit-bucket.logs"})).is_ok());
+        for bad in ["b", "Upper", "-edge", "a..b", "192.168.1.1", "a/b", "../x"] {
+            assert!(check_s3(&json!({ "S3BucketName": bad })).is_err(), "{bad}");
+        }
+        assert!(check_s3(&json!({"S3KeyPrefix": "p".repeat(201)})).is_err());
+        assert_eq!(path_segment(".."), "%2E%2E");
+        assert_eq!(path_segment("a/b"), "a%2Fb");
+        assert_eq!(path_segment("us-east-1"), "us-east-1");
+    }
 
     #[test]
     fn trail_names_follow_aws_rules() {
