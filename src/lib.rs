@@ -68,6 +68,9 @@ pub async fn build(
         Some(path) => Credentials::load(path, &config.account_id)?,
         None => Credentials::new(&config.account_id),
     };
+    // Service events (alarm state changes, API calls via CloudTrail) travel to EventBridge's
+    // default bus through this channel.
+    let (emitter, emitted) = services::bus::channel();
     let cloudwatch = services::cloudwatch::CloudWatch::new(db.clone());
     let logs = services::logs::Logs::new(db.clone(), clock.clone(), cloudwatch.publisher());
     let log_deliverer = logs.deliverer();
@@ -82,8 +85,11 @@ pub async fn build(
             clock.clone(),
         ),
         sts: services::sts::Sts,
+        deliveries: services::deliveries::Deliveries::new(db.clone()),
     };
     services.cloudtrail.refresh_data_selection().await;
+    // EventBridge takes `emitted` once it is served; until then emitted events are dropped.
+    let _ = (&emitter, emitted);
     let state = Arc::new(server::Inner {
         config,
         db,

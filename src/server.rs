@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .route("/_watchtrail/reset", post(reset))
         .route("/moto-api/reset", post(reset))
         .route("/_watchtrail/journal/verify", get(verify_journal))
+        .route("/_watchtrail/deliveries", get(list_deliveries))
         .fallback(aws)
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .with_state(state)
@@ -81,6 +82,25 @@ async fn verify_journal(State(state): State<AppState>) -> Response {
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 axum::Json(json!({"error": "verification failed"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Lists recorded deliveries (alarm actions' SNS messages, rule targets not hosted here, API
+/// destination attempts), oldest first; `?target=&origin=&source=&after=&limit=` narrow it.
+async fn list_deliveries(
+    State(state): State<AppState>,
+    axum::extract::Query(filter): axum::extract::Query<crate::services::deliveries::DeliveryFilter>,
+) -> Response {
+    match state.services.deliveries.list(&filter).await {
+        Ok(list) => axum::Json(json!({ "deliveries": list })).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "listing deliveries failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                axum::Json(json!({"error": "listing deliveries failed"})),
             )
                 .into_response()
         }

@@ -4,8 +4,10 @@
 //! seconds), turns it into its own DTOs with serde, and answers an output document or an error
 //! implementing [`AwsError`]. Services never see the wire: `dispatch` owns decoding and encoding.
 
+pub mod bus;
 pub mod cloudtrail;
 pub mod cloudwatch;
+pub mod deliveries;
 pub mod events;
 pub mod logs;
 pub mod sts;
@@ -75,6 +77,8 @@ pub struct Services {
     pub logs: logs::Logs,
     pub cloudtrail: cloudtrail::CloudTrail,
     pub sts: sts::Sts,
+    /// Messages for targets this emulator does not host, kept for a developer to list.
+    pub deliveries: deliveries::Deliveries,
 }
 
 impl Services {
