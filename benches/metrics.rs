@@ -187,8 +187,87 @@ async fn get_metric_statistics_over_a_million_points() {
     child.wait().unwrap();
 }
 
+/// GetMetricData with ten MetricStat queries and one math expression over them, each series
+/// holding 1,000 one-minute datapoints in the queried range.
+async fn get_metric_data_with_math() {
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_watchtrail"))
+        .args([
+            "--ephemeral",
+            "--log-level",
+            "warn",
+            "--port",
+            &port.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    while !health_ok(port) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let client = reqwest::Client::new();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let end = now / 60 * 60;
+    let start = end - 1_000 * 60;
+    for host in 0..10u64 {
+        for batch in 0..2u64 {
+            let items: Vec<String> = (0..500u64)
+                .map(|i| {
+                    let minute = batch * 500 + i;
+                    format!(
+                        r#"{{"MetricName":"Requests","Dimensions":[{{"Name":"Host","Value":"h{host}"}}],"Value":{},"Timestamp":{}}}"#,
+                        (minute * 7 + host) % 100,
+                        start + minute * 60
+                    )
+                })
+                .collect();
+            let body = format!(
+                r#"{{"Namespace":"Bench","MetricData":[{}]}}"#,
+                items.join(",")
+            );
+            call(&client, port, "PutMetricData", body).await;
+        }
+    }
+    let mut queries: Vec<String> = (0..10)
+        .map(|host| {
+            format!(
+                r#"{{"Id":"m{host}","ReturnData":false,"MetricStat":{{"Metric":{{"Namespace":"Bench","MetricName":"Requests","Dimensions":[{{"Name":"Host","Value":"h{host}"}}]}},"Period":60,"Stat":"Sum"}}}}"#
+            )
+        })
+        .collect();
+    queries.push(
+        r#"{"Id":"total","Expression":"SUM(METRICS()) / 10","Label":"mean per host"}"#.to_string(),
+    );
+    let body = format!(
+        r#"{{"StartTime":{start},"EndTime":{end},"MetricDataQueries":[{}]}}"#,
+        queries.join(",")
+    );
+    let mut times = Vec::new();
+    let mut points = 0;
+    for _ in 0..20 {
+        let t = Instant::now();
+        let out = call(&client, port, "GetMetricData", body.clone()).await;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        points = out["MetricDataResults"][0]["Values"]
+            .as_array()
+            .map_or(0, Vec::len);
+    }
+    println!(
+        "GetMetricData, 10 queries of 1,000 points + SUM(METRICS()) / 10: median {:.1} ms, max {:.1} ms, {points} points in the expression's result",
+        median(times.clone()),
+        times.iter().cloned().fold(0.0, f64::max)
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 fn main() {
     cold_start();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(get_metric_statistics_over_a_million_points());
+    rt.block_on(get_metric_data_with_math());
 }

@@ -54,6 +54,11 @@ pub struct Config {
     #[arg(long, env = "WATCHTRAIL_TRAIL_DELIVERY_MS", default_value_t = 2000)]
     pub trail_delivery_ms: u64,
 
+    /// How often the alarm evaluator evaluates every alarm (POST /_watchtrail/alarms/evaluate
+    /// runs one pass on demand).
+    #[arg(long, env = "WATCHTRAIL_ALARM_EVALUATION_MS", default_value_t = 5000)]
+    pub alarm_evaluation_ms: u64,
+
     /// Log filter, e.g. `info`, `debug`, `watchtrail=trace`.
     #[arg(long, env = "WATCHTRAIL_LOG", default_value = "info")]
     pub log_level: String,
@@ -88,6 +93,7 @@ impl Config {
             enforce_signatures: false,
             journal: true,
             trail_delivery_ms: 100,
+            alarm_evaluation_ms: 5000,
             log_level: "warn".into(),
             command: None,
         }

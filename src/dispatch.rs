@@ -283,11 +283,10 @@ async fn execute(
             tracing::error!(error = %e, service = service.name(), operation, "internal error");
             Err(WireError::internal(service))
         }
-        Err(e) => Err(WireError::from_model(
-            service,
-            e.error_shape(),
-            e.to_string(),
-        )),
+        Err(e) => Err(
+            WireError::from_model(service, e.error_shape(), e.to_string())
+                .with_members(e.error_members()),
+        ),
     }
 }
 

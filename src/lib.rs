@@ -72,6 +72,11 @@ pub async fn build(
     // default bus through this channel.
     let (emitter, emitted) = services::bus::channel();
     let cloudwatch = services::cloudwatch::CloudWatch::new(db.clone());
+    cloudwatch.set_event_emitter(emitter.clone());
+    cloudwatch.start_alarm_evaluator(
+        clock.clone(),
+        std::time::Duration::from_millis(config.alarm_evaluation_ms.max(10)),
+    );
     let logs = services::logs::Logs::new(db.clone(), clock.clone(), cloudwatch.publisher());
     let log_deliverer = logs.deliverer();
     let services = services::Services {
@@ -80,16 +85,23 @@ pub async fn build(
         cloudtrail: services::cloudtrail::CloudTrail::new(
             db.clone(),
             config.journal,
-            log_deliverer,
+            log_deliverer.clone(),
             std::time::Duration::from_millis(config.trail_delivery_ms.max(10)),
             clock.clone(),
+            emitter.clone(),
+        ),
+        events: services::events::Events::new(
+            db.clone(),
+            clock.clone(),
+            services::deliveries::Deliveries::new(db.clone()),
+            log_deliverer.clone(),
+            emitted,
         ),
         sts: services::sts::Sts,
         deliveries: services::deliveries::Deliveries::new(db.clone()),
     };
     services.cloudtrail.refresh_data_selection().await;
-    // EventBridge takes `emitted` once it is served; until then emitted events are dropped.
-    let _ = (&emitter, emitted);
+    let _ = &emitter;
     let state = Arc::new(server::Inner {
         config,
         db,
@@ -116,6 +128,10 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await?;
+    // The alarm evaluator stops before the store: a pass in progress finishes its commit.
+    state.services.cloudwatch.shutdown().await;
+    // EventBridge's tasks stop first: a delivery being written finishes before the store closes.
+    state.services.events.shutdown().await;
     // Every acknowledged call is journaled before the store stops taking writes.
     state.services.cloudtrail.shutdown().await;
     state.db.close();

@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/moto-api/reset", post(reset))
         .route("/_watchtrail/journal/verify", get(verify_journal))
         .route("/_watchtrail/deliveries", get(list_deliveries))
+        .route("/_watchtrail/alarms/evaluate", post(evaluate_alarms))
         .fallback(aws)
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .with_state(state)
@@ -101,6 +102,22 @@ async fn list_deliveries(
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 axum::Json(json!({"error": "listing deliveries failed"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Runs one alarm evaluation pass at the server clock's time; answers how many alarms changed.
+async fn evaluate_alarms(State(state): State<AppState>) -> Response {
+    let now_ms = state.clock.now_ms();
+    match state.services.cloudwatch.evaluate_alarms_now(now_ms).await {
+        Ok(changed) => axum::Json(json!({ "changed": changed })).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "alarm evaluation failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                axum::Json(json!({"error": "alarm evaluation failed"})),
             )
                 .into_response()
         }

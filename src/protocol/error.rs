@@ -5,8 +5,6 @@
 //! query, `__type` + `message` for JSON and CBOR, plus `x-amzn-query-error: Code;Sender` for
 //! query-compatible services (CloudWatch), whose SDKs read the query code from that header.
 
-use serde_json::json;
-
 use super::{model, Encoded, Protocol, ServiceId};
 
 /// An error as the client will see it.
@@ -19,6 +17,9 @@ pub struct WireError {
     pub message: String,
     pub status: u16,
     pub sender_fault: bool,
+    /// Members of the error shape besides its message (model member names), for errors that
+    /// carry structured detail, e.g. `dashboardValidationMessages`.
+    pub members: serde_json::Map<String, serde_json::Value>,
 }
 
 impl WireError {
@@ -33,6 +34,7 @@ impl WireError {
                 message,
                 status: info.status,
                 sender_fault: info.sender_fault,
+                members: serde_json::Map::new(),
             },
             None => WireError::client(shape_name, message),
         }
@@ -46,11 +48,17 @@ impl WireError {
             message: message.into(),
             status: 400,
             sender_fault: true,
+            members: serde_json::Map::new(),
         }
     }
 
     pub fn with_status(mut self, status: u16) -> Self {
         self.status = status;
+        self
+    }
+
+    pub fn with_members(mut self, members: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.members = members;
         self
     }
 
@@ -69,6 +77,7 @@ impl WireError {
             message: "An internal error occurred.".to_string(),
             status: 500,
             sender_fault: false,
+            members: serde_json::Map::new(),
         }
     }
 }
@@ -167,7 +176,13 @@ pub fn encode(
             super::xml::escape_into(&mut body, &error.code);
             body.push_str("</Code>\n    <Message>");
             super::xml::escape_into(&mut body, &error.message);
-            body.push_str("</Message>\n  </Error>\n  <RequestId>");
+            body.push_str("</Message>\n");
+            for (name, value) in &error.members {
+                body.push_str("    ");
+                xml_member(&mut body, name, value);
+                body.push('\n');
+            }
+            body.push_str("  </Error>\n  <RequestId>");
             super::xml::escape_into(&mut body, request_id);
             body.push_str("</RequestId>\n</ErrorResponse>\n");
             Encoded {
@@ -178,7 +193,10 @@ pub fn encode(
             }
         }
         Protocol::Json10 | Protocol::Json11 => {
-            let body = json!({ "__type": error.type_name, "message": error.message });
+            let mut body = error.members.clone();
+            body.insert("__type".into(), error.type_name.clone().into());
+            body.insert("message".into(), error.message.clone().into());
+            let body = serde_json::Value::Object(body);
             Encoded {
                 status: error.status,
                 content_type: super::json::content_type(protocol),
@@ -187,7 +205,7 @@ pub fn encode(
             }
         }
         Protocol::Cbor => {
-            let mut doc = serde_json::Map::new();
+            let mut doc = error.members.clone();
             doc.insert("__type".into(), error.type_name.clone().into());
             doc.insert("message".into(), error.message.clone().into());
             let mut encoded = super::cbor::encode_untyped(&serde_json::Value::Object(doc));
@@ -198,9 +216,38 @@ pub fn encode(
     }
 }
 
+/// An error member as query XML: structures as child elements, lists as `<member>` items.
+fn xml_member(out: &mut String, name: &str, value: &serde_json::Value) {
+    use serde_json::Value;
+    if value.is_null() {
+        return;
+    }
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+    match value {
+        Value::Object(fields) => {
+            for (field, v) in fields {
+                xml_member(out, field, v);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                xml_member(out, "member", item);
+            }
+        }
+        Value::String(text) => super::xml::escape_into(out, text),
+        other => out.push_str(&other.to_string()),
+    }
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn query_error_document_matches_aws() {
@@ -237,6 +284,28 @@ mod tests {
                 "InvalidParameterValue;Sender".to_string()
             )]
         );
+    }
+
+    #[test]
+    fn error_members_are_written_in_every_protocol() {
+        let mut members = serde_json::Map::new();
+        members.insert(
+            "dashboardValidationMessages".into(),
+            json!([{"DataPath": "/widgets", "Message": "Should be <array>"}]),
+        );
+        let e = WireError::from_model(ServiceId::CloudWatch, "DashboardInvalidInputError", "bad")
+            .with_members(members);
+        let query = encode(ServiceId::CloudWatch, Protocol::Query, &e, "r");
+        let body = String::from_utf8(query.body).unwrap();
+        assert!(
+            body.contains("<dashboardValidationMessages><member><DataPath>/widgets</DataPath><Message>Should be &lt;array&gt;</Message></member></dashboardValidationMessages>"),
+            "{body}"
+        );
+        let json_out = encode(ServiceId::CloudWatch, Protocol::Json10, &e, "r");
+        let v: serde_json::Value = serde_json::from_slice(&json_out.body).unwrap();
+        assert_eq!(v["__type"], "DashboardInvalidInputError");
+        assert_eq!(v["message"], "bad");
+        assert_eq!(v["dashboardValidationMessages"][0]["DataPath"], "/widgets");
     }
 
     #[test]

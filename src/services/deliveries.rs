@@ -177,7 +177,10 @@ mod tests {
     #[test]
     fn kinds_come_from_the_arn_service() {
         assert_eq!(target_kind("arn:aws:sns:us-east-1:1:topic"), "sns");
-        assert_eq!(target_kind("arn:aws:lambda:us-east-1:1:function:f"), "lambda");
+        assert_eq!(
+            target_kind("arn:aws:lambda:us-east-1:1:function:f"),
+            "lambda"
+        );
         assert_eq!(target_kind("https://example.com/x"), "url");
         assert_eq!(target_kind("nonsense"), "unknown");
     }

@@ -28,6 +28,11 @@ pub trait AwsError: std::fmt::Display + std::fmt::Debug + Send + Sync {
     fn is_internal(&self) -> bool {
         false
     }
+    /// Members of the error shape besides its message (model member names), for the few
+    /// errors that carry structured detail.
+    fn error_members(&self) -> serde_json::Map<String, Value> {
+        serde_json::Map::new()
+    }
 }
 
 pub type BoxError = Box<dyn AwsError>;
@@ -76,6 +81,7 @@ pub struct Services {
     pub cloudwatch: cloudwatch::CloudWatch,
     pub logs: logs::Logs,
     pub cloudtrail: cloudtrail::CloudTrail,
+    pub events: events::Events,
     pub sts: sts::Sts,
     /// Messages for targets this emulator does not host, kept for a developer to list.
     pub deliveries: deliveries::Deliveries,
@@ -96,7 +102,7 @@ impl Services {
             ServiceId::Logs => self.logs.call(ctx, operation, input),
             ServiceId::Sts => self.sts.call(ctx, operation, input),
             ServiceId::CloudTrail => self.cloudtrail.call(ctx, operation, input),
-            ServiceId::Events => None,
+            ServiceId::Events => self.events.call(ctx, operation, input),
         }
     }
 
@@ -115,7 +121,7 @@ impl Services {
         vec![
             (ServiceId::CloudWatch, "running"),
             (ServiceId::Logs, "running"),
-            (ServiceId::Events, "not implemented"),
+            (ServiceId::Events, "running"),
             (ServiceId::CloudTrail, "running"),
             (ServiceId::Sts, "running"),
         ]

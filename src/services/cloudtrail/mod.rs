@@ -106,6 +106,8 @@ pub struct CloudTrail {
     trails: repo::TrailRepo,
     /// Whether a logging trail selects data events; only then are they journaled.
     data_events_wanted: std::sync::atomic::AtomicBool,
+    /// Management calls go to EventBridge's default bus as "AWS API Call via CloudTrail".
+    events: crate::services::bus::EventEmitter,
 }
 
 #[derive(Debug, Deserialize)]
@@ -166,6 +168,7 @@ impl CloudTrail {
         logs: crate::services::logs::LogDeliverer,
         delivery_interval: std::time::Duration,
         clock: crate::clock::SharedClock,
+        events: crate::services::bus::EventEmitter,
     ) -> Self {
         let trails = repo::TrailRepo::new(db.clone());
         let s3_root = db.directory().join("s3");
@@ -182,6 +185,7 @@ impl CloudTrail {
             enabled,
             trails,
             data_events_wanted: std::sync::atomic::AtomicBool::new(false),
+            events,
         }
     }
 
@@ -195,8 +199,20 @@ impl CloudTrail {
             || self
                 .data_events_wanted
                 .load(std::sync::atomic::Ordering::Relaxed);
+        let is_data = record::is_data_event(call.service, &call.operation);
+        if !(self.enabled && wanted) && is_data {
+            return;
+        }
+        let record = record::build(call);
+        // Read-only calls go too: rules in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS
+        // receive them (EventBridge's router keeps them from every other rule).
+        if record.management {
+            if let Some(event) = record::api_call_event(&record) {
+                self.events.emit(event);
+            }
+        }
         if self.enabled && wanted {
-            self.writer.record(record::build(call));
+            self.writer.record(record);
         }
     }
 

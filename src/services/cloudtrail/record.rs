@@ -28,6 +28,28 @@ pub struct JournalRecord {
     pub event: String,
 }
 
+/// The "AWS API Call via CloudTrail" event EventBridge receives for a management call: the
+/// record itself is the event's detail, its source is the calling service's `aws.*` name.
+/// Rules see read-only calls only in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS.
+pub fn api_call_event(record: &JournalRecord) -> Option<crate::services::bus::ServiceEvent> {
+    let detail: Value = serde_json::from_str(&record.event).ok()?;
+    let service = record.event_source.strip_suffix(".amazonaws.com")?;
+    // CloudWatch's endpoint is `monitoring`; its events carry the service's own name.
+    let source = match service {
+        "monitoring" => "aws.cloudwatch".to_string(),
+        other => format!("aws.{other}"),
+    };
+    Some(crate::services::bus::ServiceEvent {
+        account_id: record.account_id.clone(),
+        region: record.region.clone(),
+        source,
+        detail_type: "AWS API Call via CloudTrail".to_string(),
+        resources: Vec::new(),
+        detail,
+        time_ms: record.event_time_ms,
+    })
+}
+
 /// Read-only calls, by AWS's naming of its operations.
 pub fn is_read_only(operation: &str) -> bool {
     ["Get", "List", "Describe", "Lookup", "Test", "Filter"]
@@ -379,5 +401,35 @@ mod tests {
         assert_eq!(capped(json!({"a": 1})), json!({"a": 1}));
         let big = "x".repeat(MAX_ELEMENT_BYTES);
         assert_eq!(capped(json!({ "body": big })), Value::Null);
+    }
+
+    #[test]
+    fn a_write_call_becomes_an_api_call_event_from_its_service() {
+        let record = JournalRecord {
+            account_id: "111122223333".into(),
+            region: "eu-west-1".into(),
+            event_time_ms: 1_700_000_000_000,
+            event_id: "e1".into(),
+            event_name: "PutMetricAlarm".into(),
+            event_source: "monitoring.amazonaws.com".into(),
+            read_only: false,
+            username: None,
+            access_key_id: None,
+            resource: None,
+            management: true,
+            event: json!({"eventName": "PutMetricAlarm", "eventID": "e1"}).to_string(),
+        };
+        let event = api_call_event(&record).unwrap();
+        assert_eq!(event.source, "aws.cloudwatch");
+        assert_eq!(event.detail_type, "AWS API Call via CloudTrail");
+        assert_eq!(event.account_id, "111122223333");
+        assert_eq!(event.region, "eu-west-1");
+        assert_eq!(event.time_ms, 1_700_000_000_000);
+        assert_eq!(event.detail["eventName"], "PutMetricAlarm");
+        let logs = JournalRecord {
+            event_source: "logs.amazonaws.com".into(),
+            ..record
+        };
+        assert_eq!(api_call_event(&logs).unwrap().source, "aws.logs");
     }
 }

@@ -331,7 +331,7 @@ fn metrics_last_id(metrics: &[(i64, Metric)], fallback: i64) -> i64 {
 fn round_start(start_ms: i64, period: i64, now_ms: i64) -> i64 {
     let age = now_ms - start_ms;
     let unit_ms = if period < 60 {
-        period * 1000
+        period.saturating_mul(1000)
     } else if age <= 15 * 86_400_000 {
         60_000
     } else if age <= 63 * 86_400_000 {
@@ -505,8 +505,8 @@ pub async fn get_metric_statistics(
         ));
     }
     let start = round_start(start, request.period, ctx.now_ms);
-    let period_ms = request.period * 1000;
-    let requested = (end - start + period_ms - 1) / period_ms;
+    let period_ms = request.period.saturating_mul(1000);
+    let requested = (end - start).saturating_add(period_ms - 1) / period_ms;
     if requested > MAX_DATAPOINTS {
         return Err(combination(format!(
             "You have requested up to {requested} datapoints, which exceeds the limit of 1440. You may reduce the datapoints requested by increasing Period, or decreasing the time range."
@@ -883,7 +883,14 @@ async fn series_points(
     };
     let q_start = round_start(start, period, now_ms);
     let keep = matches!(stat, Stat::Extended(_));
-    let mut buckets = Buckets::new(q_start, end, period * 1000, keep, unit_filter, false);
+    let mut buckets = Buckets::new(
+        q_start,
+        end,
+        period.saturating_mul(1000),
+        keep,
+        unit_filter,
+        false,
+    );
     repo.visit_points(series, q_start, end, |p| buckets.add(&p))
         .await?;
     for ((bucket, _), agg) in buckets.into_sorted() {
