@@ -1,7 +1,8 @@
 //! Amazon CloudWatch: metrics in, statistics out.
 //!
 //! `metrics.rs` holds the handlers, `stats.rs` the statistics engine, `chunk.rs` the stored
-//! point format and `repo.rs` the SQL and the ingest batcher. Operations of the model that are
+//! point format and `repo.rs` the SQL and the ingest batcher; `alarms/` holds metric and
+//! composite alarms and their background evaluator. Operations of the model that are
 //! not implemented here answer AWS's unknown-operation error (see the README's coverage table).
 
 pub mod alarms;

@@ -48,7 +48,9 @@ struct Inner {
     db: Db,
     clock: SharedClock,
     deliveries: Deliveries,
-    http: reqwest::Client,
+    /// Built on first use: building it loads the system's root certificates, which costs
+    /// start-up time and memory that a server never invoking an API destination should not pay.
+    http: std::sync::OnceLock<Result<reqwest::Client, String>>,
     limiter: RateLimiter,
     /// OAuth access tokens by connection ARN, with their expiry (ms, server clock).
     tokens: Mutex<HashMap<String, (String, Option<i64>)>>,
@@ -350,18 +352,28 @@ fn substitute_path(endpoint: &str, values: &[&str]) -> String {
     out
 }
 
+impl Inner {
+    fn http(&self) -> Result<&reqwest::Client, String> {
+        self.http
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .timeout(INVOCATION_TIMEOUT)
+                    .build()
+                    .map_err(|e| format!("network error: the HTTP client cannot start: {e}"))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
 impl ApiDestinations {
     pub fn new(db: Db, clock: SharedClock, deliveries: Deliveries) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(INVOCATION_TIMEOUT)
-            .build()
-            .unwrap_or_default();
         ApiDestinations {
             inner: Arc::new(Inner {
                 db,
                 clock,
                 deliveries,
-                http,
+                http: std::sync::OnceLock::new(),
                 limiter: RateLimiter::default(),
                 tokens: Mutex::new(HashMap::new()),
             }),
@@ -1238,7 +1250,7 @@ impl ApiDestinations {
             }
         }
 
-        let mut request = self.inner.http.request(method.clone(), &url);
+        let mut request = self.inner.http()?.request(method.clone(), &url);
         if !query.is_empty() {
             request = request.query(&query);
         }
@@ -1330,7 +1342,7 @@ impl ApiDestinations {
         let method = reqwest::Method::from_bytes(s("/HttpMethod").as_bytes())
             .unwrap_or(reqwest::Method::POST);
         let params = oauth.get("OAuthHttpParameters");
-        let mut request = self.inner.http.request(method, endpoint).basic_auth(
+        let mut request = self.inner.http()?.request(method, endpoint).basic_auth(
             s("/ClientParameters/ClientID"),
             Some(s("/ClientParameters/ClientSecret")),
         );

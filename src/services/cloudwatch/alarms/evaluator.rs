@@ -23,6 +23,7 @@
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
+use futures_util::TryStreamExt;
 use serde_json::{json, Value};
 use sqlx::Row;
 
@@ -695,30 +696,36 @@ impl MetricCache {
             .collect();
         let oldest = |need: &Need| now_ms - need.horizon_ms;
         let mut tx = db.reader().begin().await?;
-        // New chunk rows of series already cached; with none cached, only where they end.
-        let mut cursor = self.chunk_cursor;
-        let rows = if self.series.is_empty() {
-            cursor = sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM metric_chunks")
-                .fetch_one(&mut *tx)
-                .await?;
-            Vec::new()
-        } else {
-            sqlx::query("SELECT id, series_id, data FROM metric_chunks WHERE id > ?")
-                .bind(self.chunk_cursor)
-                .fetch_all(&mut *tx)
-                .await?
-        };
-        for row in rows {
-            let id: i64 = row.get(0);
-            cursor = cursor.max(id);
-            let series_id: i64 = row.get(1);
-            let Some(cached) = self.series.get_mut(&series_id) else {
-                continue;
-            };
-            let since = oldest(&cached.need);
-            let data: &[u8] = row.get(2);
-            chunk::decode(data, |t| t >= since, |p| cached.add(&p, since))
-                .ok_or_else(|| StoreError::Corrupt(format!("metric data of series {series_id}")))?;
+        // New chunk rows of the series already cached (read as a stream: under heavy ingest
+        // there are many small rows); the cursor moves to the snapshot's last row either way.
+        // `+series_id` keeps SQLite on the rowid range instead of the per-series index, which
+        // would visit every stored row of every cached series.
+        let cursor: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM metric_chunks")
+            .fetch_one(&mut *tx)
+            .await?;
+        if !self.series.is_empty() && cursor > self.chunk_cursor {
+            let cached_ids: Vec<i64> = self.series.keys().copied().collect();
+            let ids_json = serde_json::to_string(&cached_ids)
+                .map_err(|e| StoreError::Corrupt(format!("series ids: {e}")))?;
+            let mut rows = sqlx::query(
+                "SELECT series_id, data FROM metric_chunks WHERE id > ?1 AND id <= ?2 \
+                 AND +series_id IN (SELECT value FROM json_each(?3))",
+            )
+            .bind(self.chunk_cursor)
+            .bind(cursor)
+            .bind(ids_json)
+            .fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await? {
+                let series_id: i64 = row.get(0);
+                let Some(cached) = self.series.get_mut(&series_id) else {
+                    continue;
+                };
+                let since = oldest(&cached.need);
+                let data: &[u8] = row.get(1);
+                chunk::decode(data, |t| t >= since, |p| cached.add(&p, since)).ok_or_else(
+                    || StoreError::Corrupt(format!("metric data of series {series_id}")),
+                )?;
+            }
         }
         // Series seen for the first time (or needing more than was kept): all their rows.
         if !fresh.is_empty() {
