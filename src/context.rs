@@ -16,3 +16,28 @@ pub struct RequestContext {
     pub source_ip: String,
     pub user_agent: String,
 }
+
+#[cfg(test)]
+impl RequestContext {
+    /// A request by the account's root user, for handler unit tests.
+    pub fn for_tests(account_id: &str, region: &str, now_ms: i64) -> Self {
+        RequestContext {
+            request_id: "test".into(),
+            identity: Identity {
+                kind: crate::auth::IdentityKind::Root,
+                account_id: account_id.into(),
+                access_key_id: None,
+                user_name: None,
+                arn: format!("arn:aws:iam::{account_id}:root"),
+                principal_id: account_id.into(),
+                signed_region: None,
+                session_token: false,
+            },
+            account_id: account_id.into(),
+            region: region.into(),
+            now_ms,
+            source_ip: "127.0.0.1".into(),
+            user_agent: "test".into(),
+        }
+    }
+}

@@ -619,6 +619,27 @@ impl ApiDestinations {
         Ok(out)
     }
 
+    /// A cached OAuth token must not outlive its connection's authorization.
+    fn forget_token(&self, connection_arn: &str) {
+        if let Ok(mut tokens) = self.inner.tokens.lock() {
+            tokens.remove(connection_arn);
+        }
+    }
+
+    /// What DeleteConnection and DeauthorizeConnection answer: the connection's new state.
+    fn state_change_answer(c: &ConnectionRow, state: &str) -> Value {
+        let mut out = json!({
+            "ConnectionArn": c.arn,
+            "ConnectionState": state,
+            "CreationTime": secs(c.created_ms),
+            "LastModifiedTime": secs(c.modified_ms),
+        });
+        if let Some(t) = c.authorized_ms {
+            out["LastAuthorizedTime"] = json!(secs(t));
+        }
+        out
+    }
+
     fn connection_summary(c: &ConnectionRow) -> Value {
         let mut v = json!({
             "ConnectionArn": c.arn,
@@ -729,9 +750,7 @@ impl ApiDestinations {
                 })
             })
             .await?;
-        if let Ok(mut tokens) = self.inner.tokens.lock() {
-            tokens.remove(&existing.arn);
-        }
+        self.forget_token(&existing.arn);
         if oauth {
             self.authorize_in_background(
                 ctx.account_id.clone(),
@@ -778,19 +797,8 @@ impl ApiDestinations {
                 })
             })
             .await?;
-        if let Ok(mut tokens) = self.inner.tokens.lock() {
-            tokens.remove(&existing.arn);
-        }
-        let mut out = json!({
-            "ConnectionArn": existing.arn,
-            "ConnectionState": "DELETING",
-            "CreationTime": secs(existing.created_ms),
-            "LastModifiedTime": secs(existing.modified_ms),
-        });
-        if let Some(t) = existing.authorized_ms {
-            out["LastAuthorizedTime"] = json!(secs(t));
-        }
-        Ok(out)
+        self.forget_token(&existing.arn);
+        Ok(Self::state_change_answer(&existing, "DELETING"))
     }
 
     async fn deauthorize_connection(
@@ -808,19 +816,8 @@ impl ApiDestinations {
             None,
         )
         .await?;
-        if let Ok(mut tokens) = self.inner.tokens.lock() {
-            tokens.remove(&existing.arn);
-        }
-        let mut out = json!({
-            "ConnectionArn": existing.arn,
-            "ConnectionState": "DEAUTHORIZING",
-            "CreationTime": secs(existing.created_ms),
-            "LastModifiedTime": secs(existing.modified_ms),
-        });
-        if let Some(t) = existing.authorized_ms {
-            out["LastAuthorizedTime"] = json!(secs(t));
-        }
-        Ok(out)
+        self.forget_token(&existing.arn);
+        Ok(Self::state_change_answer(&existing, "DEAUTHORIZING"))
     }
 
     // ---- API destinations --------------------------------------------------------------
@@ -1268,9 +1265,7 @@ impl ApiDestinations {
         }
         if status == reqwest::StatusCode::UNAUTHORIZED {
             // A rejected token is fetched again next time.
-            if let Ok(mut tokens) = self.inner.tokens.lock() {
-                tokens.remove(&connection.arn);
-            }
+            self.forget_token(&connection.arn);
         }
         Err(format!(
             "HTTP {} {}",
@@ -1467,24 +1462,7 @@ mod tests {
     }
 
     fn ctx(now_ms: i64) -> RequestContext {
-        RequestContext {
-            request_id: "test".into(),
-            identity: crate::auth::Identity {
-                kind: crate::auth::IdentityKind::Root,
-                account_id: ACCOUNT.into(),
-                access_key_id: None,
-                user_name: None,
-                arn: format!("arn:aws:iam::{ACCOUNT}:root"),
-                principal_id: ACCOUNT.into(),
-                signed_region: None,
-                session_token: false,
-            },
-            account_id: ACCOUNT.into(),
-            region: REGION.into(),
-            now_ms,
-            source_ip: "127.0.0.1".into(),
-            user_agent: "test".into(),
-        }
+        RequestContext::for_tests(ACCOUNT, REGION, now_ms)
     }
 
     async fn service() -> (ApiDestinations, Deliveries, Db) {

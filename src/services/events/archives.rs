@@ -1020,24 +1020,7 @@ mod tests {
     const T0: i64 = 1_700_000_000_000;
 
     fn ctx(now_ms: i64) -> RequestContext {
-        RequestContext {
-            request_id: "test".into(),
-            identity: crate::auth::Identity {
-                kind: crate::auth::IdentityKind::Root,
-                account_id: ACCOUNT.into(),
-                access_key_id: None,
-                user_name: None,
-                arn: format!("arn:aws:iam::{ACCOUNT}:root"),
-                principal_id: ACCOUNT.into(),
-                signed_region: None,
-                session_token: false,
-            },
-            account_id: ACCOUNT.into(),
-            region: REGION.into(),
-            now_ms,
-            source_ip: "127.0.0.1".into(),
-            user_agent: "test".into(),
-        }
+        RequestContext::for_tests(ACCOUNT, REGION, now_ms)
     }
 
     struct Fixture {

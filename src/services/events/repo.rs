@@ -11,6 +11,21 @@ use crate::store::{Db, StoreError};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
+/// Whether `rule` exists on the bus, read inside the caller's write so the answer holds at
+/// commit time.
+async fn rule_exists(conn: &mut SqliteConnection, key: &BusKey, rule: &str) -> Result<bool> {
+    let found = sqlx::query(
+        "SELECT 1 FROM events_rules WHERE account_id = ? AND region = ? AND bus = ? AND name = ?",
+    )
+    .bind(&key.account_id)
+    .bind(&key.region)
+    .bind(&key.bus)
+    .bind(rule)
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.is_some())
+}
+
 #[derive(Debug, Clone)]
 pub struct BusRow {
     pub name: String,
@@ -547,17 +562,7 @@ impl EventsRepo {
         self.db
             .write(move |conn| {
                 Box::pin(async move {
-                    let exists = sqlx::query(
-                        "SELECT 1 FROM events_rules WHERE account_id = ? AND region = ? AND bus = ? \
-                         AND name = ?",
-                    )
-                    .bind(&key.account_id)
-                    .bind(&key.region)
-                    .bind(&key.bus)
-                    .bind(&rule)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                    if exists.is_none() {
+                    if !rule_exists(&mut *conn, &key, &rule).await? {
                         return Ok(PutTargetsOutcome::RuleNotFound);
                     }
                     let existing: Vec<(String, i64)> = sqlx::query_as(
@@ -613,17 +618,7 @@ impl EventsRepo {
         self.db
             .write(move |conn| {
                 Box::pin(async move {
-                    let exists = sqlx::query(
-                        "SELECT 1 FROM events_rules WHERE account_id = ? AND region = ? AND bus = ? \
-                         AND name = ?",
-                    )
-                    .bind(&key.account_id)
-                    .bind(&key.region)
-                    .bind(&key.bus)
-                    .bind(&rule)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                    if exists.is_none() {
+                    if !rule_exists(&mut *conn, &key, &rule).await? {
                         return Ok(None);
                     }
                     for id in &ids {

@@ -1395,24 +1395,7 @@ mod tests {
     const NOW: i64 = 1_764_583_205_000;
 
     fn ctx(now_ms: i64) -> RequestContext {
-        RequestContext {
-            request_id: "test".into(),
-            identity: crate::auth::Identity {
-                kind: crate::auth::IdentityKind::Root,
-                account_id: "111122223333".into(),
-                access_key_id: None,
-                user_name: None,
-                arn: "arn:aws:iam::111122223333:root".into(),
-                principal_id: "111122223333".into(),
-                signed_region: None,
-                session_token: false,
-            },
-            account_id: "111122223333".into(),
-            region: "eu-west-1".into(),
-            now_ms,
-            source_ip: "127.0.0.1".into(),
-            user_agent: "test".into(),
-        }
+        RequestContext::for_tests("111122223333", "eu-west-1", now_ms)
     }
 
     #[tokio::test]

@@ -801,98 +801,30 @@ pub fn describe(alarm: &Alarm) -> Value {
     Value::Object(doc)
 }
 
-/// The alarm's configuration as history items and events show it (camelCase, no state).
+/// The alarm's configuration as history items and events show it: the DescribeAlarms view
+/// without the state, camelCase, with the effective TreatMissingData.
 pub fn configuration_doc(alarm: &Alarm) -> Value {
-    let mut doc = serde_json::Map::new();
-    doc.insert("alarmName".into(), json!(alarm.name));
-    doc.insert("alarmArn".into(), json!(alarm.arn));
-    put_opt(
-        &mut doc,
-        "alarmDescription",
-        alarm.description.as_ref().map(|d| json!(d)),
-    );
-    doc.insert("actionsEnabled".into(), json!(alarm.actions_enabled));
-    doc.insert("oKActions".into(), json!(alarm.ok_actions));
-    doc.insert("alarmActions".into(), json!(alarm.alarm_actions));
-    doc.insert(
-        "insufficientDataActions".into(),
-        json!(alarm.insufficient_data_actions),
-    );
-    match &alarm.kind {
-        AlarmKind::Metric(m) => {
-            put_opt(
-                &mut doc,
-                "metricName",
-                m.metric_name.as_ref().map(|v| json!(v)),
-            );
-            put_opt(
-                &mut doc,
-                "namespace",
-                m.namespace.as_ref().map(|v| json!(v)),
-            );
-            put_opt(
-                &mut doc,
-                "statistic",
-                m.statistic.as_ref().map(|v| json!(v)),
-            );
-            put_opt(
-                &mut doc,
-                "extendedStatistic",
-                m.extended_statistic.as_ref().map(|v| json!(v)),
-            );
-            if m.metrics.is_none() {
-                let dims: Vec<Value> = m
-                    .dimensions
-                    .iter()
-                    .map(|d| json!({"name": d.name, "value": d.value}))
-                    .collect();
-                doc.insert("dimensions".into(), json!(dims));
-            }
-            put_opt(&mut doc, "period", m.period.map(|v| json!(v)));
-            put_opt(&mut doc, "unit", m.unit.as_ref().map(|v| json!(v)));
-            doc.insert("evaluationPeriods".into(), json!(m.evaluation_periods));
-            put_opt(
-                &mut doc,
-                "datapointsToAlarm",
-                m.datapoints_to_alarm.map(|v| json!(v)),
-            );
-            put_opt(&mut doc, "threshold", m.threshold.map(|v| json!(v)));
-            doc.insert("comparisonOperator".into(), json!(m.comparison_operator));
-            doc.insert("treatMissingData".into(), json!(m.treat_missing()));
-            put_opt(
-                &mut doc,
-                "evaluateLowSampleCountPercentile",
-                m.evaluate_low_sample_count_percentile
-                    .as_ref()
-                    .map(|v| json!(v)),
-            );
-            put_opt(&mut doc, "metrics", m.metrics.clone().map(camel_case));
-            put_opt(
-                &mut doc,
-                "thresholdMetricId",
-                m.threshold_metric_id.as_ref().map(|v| json!(v)),
-            );
-        }
-        AlarmKind::Composite(c) => {
-            doc.insert("alarmRule".into(), json!(c.rule));
-            put_opt(
-                &mut doc,
-                "actionsSuppressor",
-                c.actions_suppressor.as_ref().map(|v| json!(v)),
-            );
-            put_opt(
-                &mut doc,
-                "actionsSuppressorWaitPeriod",
-                c.actions_suppressor_wait_period.map(|v| json!(v)),
-            );
-            put_opt(
-                &mut doc,
-                "actionsSuppressorExtensionPeriod",
-                c.actions_suppressor_extension_period.map(|v| json!(v)),
-            );
+    const STATE_KEYS: [&str; 8] = [
+        "ActionsSuppressedBy",
+        "ActionsSuppressedReason",
+        "AlarmConfigurationUpdatedTimestamp",
+        "StateReason",
+        "StateReasonData",
+        "StateTransitionedTimestamp",
+        "StateUpdatedTimestamp",
+        "StateValue",
+    ];
+    let mut described = describe(alarm);
+    if let Value::Object(doc) = &mut described {
+        for key in STATE_KEYS {
+            doc.remove(key);
         }
     }
-    Value::Object(doc)
+    let mut doc = camel_case(described);
+    if let AlarmKind::Metric(m) = &alarm.kind {
+        doc["treatMissingData"] = json!(m.treat_missing());
+    }
+    doc
 }
 
 /// Lower-cases the first letter of every object key, recursively (`MetricStat` → `metricStat`).
