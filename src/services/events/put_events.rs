@@ -186,29 +186,51 @@ pub fn service_envelope(event: &ServiceEvent) -> Value {
     )
 }
 
-/// Puts service events on their account's default bus as they arrive, until cancelled.
+/// At most this many service events are taken off the channel for one routing round.
+const SERVICE_EVENTS_PER_ROUND: usize = 512;
+
+/// Puts service events on their account's default bus as they arrive, until cancelled. What
+/// arrived meanwhile is routed together, one round per account and region, so a burst of API
+/// calls costs one rule lookup per default bus rather than one per call.
 pub async fn route_service_events(
     core: Arc<Core>,
     mut emitted: EmittedEvents,
     cancel: CancellationToken,
 ) {
+    let mut arrived = Vec::with_capacity(SERVICE_EVENTS_PER_ROUND);
     loop {
-        let event = tokio::select! {
+        let received = tokio::select! {
             _ = cancel.cancelled() => return,
-            next = emitted.recv() => match next {
-                Some(event) => event,
-                None => return,
-            },
+            received = emitted.recv_many(&mut arrived, SERVICE_EVENTS_PER_ROUND) => received,
         };
-        let bus = BusRef {
-            account_id: event.account_id.clone(),
-            region: event.region.clone(),
-            name: DEFAULT_BUS.to_string(),
-        };
-        match ingest(&core, &bus, &[service_envelope(&event)], 0).await {
-            Ok(()) => {}
-            Err(StoreError::Closed) => return,
-            Err(e) => tracing::error!(error = %e, "service event not routed"),
+        if received == 0 {
+            return;
+        }
+        // Grouped by default bus, each group in arrival order.
+        let mut by_bus: Vec<(BusRef, Vec<Value>)> = Vec::new();
+        for event in arrived.drain(..) {
+            let envelope = service_envelope(&event);
+            match by_bus
+                .iter_mut()
+                .find(|(bus, _)| bus.account_id == event.account_id && bus.region == event.region)
+            {
+                Some((_, envelopes)) => envelopes.push(envelope),
+                None => by_bus.push((
+                    BusRef {
+                        account_id: event.account_id,
+                        region: event.region,
+                        name: DEFAULT_BUS.to_string(),
+                    },
+                    vec![envelope],
+                )),
+            }
+        }
+        for (bus, envelopes) in by_bus {
+            match ingest(&core, &bus, &envelopes, 0).await {
+                Ok(()) => {}
+                Err(StoreError::Closed) => return,
+                Err(e) => tracing::error!(error = %e, "service events not routed"),
+            }
         }
     }
 }

@@ -390,6 +390,13 @@ pub async fn filter_log_events(
     let next_token = (page.len() < total)
         .then(|| page.last().map(|e| format_position('f', e.position())))
         .flatten();
+    // Streams were read before the events: a stream created (with its first events) in between
+    // is missing from that list, so it is read again rather than answering an empty name.
+    let streams = if page.iter().any(|e| !streams.contains_key(&e.stream_id)) {
+        repo.streams_by_id(group.id).await?
+    } else {
+        streams
+    };
     let events = page
         .into_iter()
         .map(|e| FilteredLogEvent {
