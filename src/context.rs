@@ -15,6 +15,8 @@ pub struct RequestContext {
     pub now_ms: i64,
     pub source_ip: String,
     pub user_agent: String,
+    /// The call came from the web console (CloudTrail marks it `sessionCredentialFromConsole`).
+    pub from_console: bool,
 }
 
 #[cfg(test)]
@@ -38,6 +40,7 @@ impl RequestContext {
             now_ms,
             source_ip: "127.0.0.1".into(),
             user_agent: "test".into(),
+            from_console: false,
         }
     }
 }

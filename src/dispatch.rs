@@ -23,6 +23,8 @@ use crate::services::ApiCall;
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// Operations whose request payload is not copied into the journal.
 const BULK_OPERATIONS: [&str; 3] = ["PutMetricData", "PutLogEvents", "PutEvents"];
+/// Sent by the web console with each call, so CloudTrail can tell console actions from API calls.
+pub const CONSOLE_HEADER: &str = "x-watchtrail-console";
 /// PutMetricData's documented payload limit.
 const PUT_METRIC_DATA_MAX_BYTES: usize = 1024 * 1024;
 
@@ -182,6 +184,18 @@ async fn process(
         )
     };
 
+    if crate::console::is_cross_origin(&request.method, &request.headers) {
+        let mut wire = WireError::client(
+            "AccessDenied",
+            "Requests from another origin's page are refused.",
+        )
+        .with_status(403);
+        if protocol.is_json_family() {
+            wire.type_name = "AccessDeniedException".into();
+        }
+        return fail(wire);
+    }
+
     // Identity.
     let signature = match signature {
         Ok(s) => s,
@@ -209,6 +223,7 @@ async fn process(
         user_agent: header(&request.headers, "user-agent")
             .unwrap_or_default()
             .to_string(),
+        from_console: header(&request.headers, CONSOLE_HEADER).is_some(),
     };
 
     let mut input_document = None;

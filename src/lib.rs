@@ -19,6 +19,7 @@
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod context;
 pub mod dispatch;
 pub mod protocol;
@@ -122,6 +123,12 @@ pub async fn serve(
 ) -> Result<(), StartError> {
     let (state, writer) = build(config, clock).await?;
     let app = server::router(state.clone());
+    let live = state.services.logs.live().clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Open live tails would hold their connections (and so the drain) open for ever.
+        live.close();
+    };
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -38,9 +38,41 @@ pub fn router(state: AppState) -> Router {
         .route("/_watchtrail/journal/verify", get(verify_journal))
         .route("/_watchtrail/deliveries", get(list_deliveries))
         .route("/_watchtrail/alarms/evaluate", post(evaluate_alarms))
+        .route("/_watchtrail/logs/tail", get(crate::console::tail))
+        .route("/_watchtrail/console", get(console_page))
+        .route("/_watchtrail/console/", get(console_page))
+        .route("/_watchtrail/console/{*path}", get(console_page))
         .fallback(aws)
+        .layer(axum::middleware::from_fn(refuse_cross_origin))
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .with_state(state)
+}
+
+async fn console_page(uri: axum::http::Uri) -> Response {
+    crate::console::serve(uri.path()).await
+}
+
+/// The emulator's own endpoints refuse changes sent by another origin's page (the AWS API, where
+/// even a GET can change state, refuses them in `dispatch`, in the protocol's error shape).
+/// Their GETs change nothing, and a link from elsewhere to the console must open it.
+async fn refuse_cross_origin(request: Request, next: axum::middleware::Next) -> Response {
+    let path = request.uri().path();
+    let own = path.starts_with("/_watchtrail/") || path.starts_with("/moto-api/");
+    let changes = !matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    if own && changes && crate::console::is_cross_origin(request.method(), request.headers()) {
+        return (
+            StatusCode::FORBIDDEN,
+            axum::Json(json!({
+                "__type": "AccessDeniedException",
+                "message": "Requests from another origin's page are refused.",
+            })),
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
 
 async fn health(State(state): State<AppState>) -> impl IntoResponse {
@@ -54,6 +86,10 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "services": services,
+        "defaultAccount": state.credentials.default_account_id(),
+        "defaultRegion": state.config.default_region,
+        "accounts": state.credentials.accounts(),
+        "enforceSignatures": state.config.enforce_signatures,
     }))
 }
 
@@ -130,6 +166,11 @@ async fn aws(
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
+    if parts.uri.path() == "/"
+        && crate::console::wants_console(&parts.method, parts.uri.query(), &parts.headers)
+    {
+        return crate::console::serve("/").await;
+    }
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
         Err(_) => {

@@ -145,6 +145,18 @@ impl Credentials {
         Ok(creds)
     }
 
+    /// Every account named in the credentials file, sorted (the console offers them).
+    pub fn accounts(&self) -> Vec<String> {
+        let mut accounts: Vec<String> = self
+            .keys
+            .values()
+            .filter_map(|k| k.account_id.clone())
+            .collect();
+        accounts.sort();
+        accounts.dedup();
+        accounts
+    }
+
     pub fn default_account_id(&self) -> &str {
         &self.default_account_id
     }

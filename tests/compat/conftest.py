@@ -250,3 +250,33 @@ def aws(endpoint, tmp_path):
         return done.returncode, out, done.stderr
 
     return run
+
+
+# ---------------------------------------------------------------------------------------------
+# The web console in a real browser
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """Headless chromium over chromedriver, one for the session."""
+    from console_support import start_browser
+
+    driver = start_browser(tmp_path_factory.mktemp("chromium-profile"))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def console(browser, endpoint, request):
+    """The console for one test: a screenshot at the end, and no browser-console errors allowed."""
+    from console_support import Console
+
+    view = Console(browser, endpoint, request.node.name.replace("/", "_").replace("[", "-").replace("]", ""))
+    view.browser_errors()  # drop what earlier tests left
+    yield view
+    view.screenshot("end")
+    errors = view.browser_errors()
+    assert not errors, f"the page logged errors: {errors}"

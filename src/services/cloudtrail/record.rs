@@ -271,6 +271,13 @@ pub fn build(call: ApiCall) -> JournalRecord {
     if let Some(name) = &identity.user_name {
         user_identity.insert("userName".into(), json!(name));
     }
+    if ctx.from_console {
+        // A console session's credentials, as CloudTrail describes them.
+        user_identity.insert(
+            "sessionContext".into(),
+            json!({"attributes": {"creationDate": iso8601(ctx.now_ms), "mfaAuthenticated": "false"}}),
+        );
+    }
     let model = model::model(call.service);
     let operation = model.operation(&call.operation);
     let request_parameters = call
@@ -336,6 +343,10 @@ pub fn build(call: ApiCall) -> JournalRecord {
         "eventCategory".into(),
         json!(if management { "Management" } else { "Data" }),
     );
+    if ctx.from_console {
+        // CloudTrail writes this field only when it is true.
+        event.insert("sessionCredentialFromConsole".into(), json!("true"));
+    }
     JournalRecord {
         account_id: ctx.account_id.clone(),
         region: ctx.region.clone(),

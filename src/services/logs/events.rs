@@ -35,6 +35,7 @@ fn invalid(message: impl Into<String>) -> LogsError {
 pub async fn put_log_events(
     repo: &LogsRepo,
     publisher: &MetricPublisher,
+    live: &super::live::LiveTail,
     ctx: &RequestContext,
     doc: Value,
 ) -> Result<PutLogEventsOutput> {
@@ -106,8 +107,19 @@ pub async fn put_log_events(
         let embedded = accepted.iter().any(|(_, m)| m.contains("\"_aws\""));
         // Only events that may become metrics are kept past the write.
         let for_metrics = (has_filters || embedded).then(|| accepted.clone());
+        let tailed = live.is_watched().then(|| accepted.clone());
         repo.append(group.group_id, stream_id, accepted, ctx.now_ms)
             .await?;
+        if let Some(events) = tailed {
+            live.publish(super::live::LiveBatch {
+                account_id: ctx.account_id.clone(),
+                region: ctx.region.clone(),
+                group_name: request.log_group_name.clone(),
+                stream_name: request.log_stream_name.clone(),
+                ingestion_time_ms: ctx.now_ms,
+                events,
+            });
+        }
         if let Some(events) = for_metrics {
             super::metric_filters::publish_from_events(
                 repo,

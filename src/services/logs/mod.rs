@@ -10,6 +10,7 @@ pub mod events;
 pub mod filter_pattern;
 pub mod groups;
 pub mod insights;
+pub mod live;
 pub mod metric_filters;
 pub mod queries;
 pub mod repo;
@@ -74,6 +75,7 @@ const RETENTION_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 pub struct Logs {
     repo: repo::LogsRepo,
     publisher: MetricPublisher,
+    live: live::LiveTail,
 }
 
 impl Logs {
@@ -91,13 +93,23 @@ impl Logs {
                 }
             }
         });
-        Logs { repo, publisher }
+        Logs {
+            repo,
+            publisher,
+            live: live::LiveTail::default(),
+        }
     }
 
     pub fn deliverer(&self) -> LogDeliverer {
         LogDeliverer {
             repo: self.repo.clone(),
+            live: self.live.clone(),
         }
+    }
+
+    /// The live tail hub: committed events of every group, for tails that are open.
+    pub fn live(&self) -> &live::LiveTail {
+        &self.live
     }
 
     pub fn call<'a>(
@@ -132,7 +144,13 @@ impl Logs {
             "TagLogGroup" => boxed(groups::tag_log_group(repo, ctx, input)),
             "UntagLogGroup" => boxed(groups::untag_log_group(repo, ctx, input)),
             "ListTagsLogGroup" => boxed(groups::list_tags_log_group(repo, ctx, input)),
-            "PutLogEvents" => boxed(events::put_log_events(repo, &self.publisher, ctx, input)),
+            "PutLogEvents" => boxed(events::put_log_events(
+                repo,
+                &self.publisher,
+                &self.live,
+                ctx,
+                input,
+            )),
             "PutMetricFilter" => boxed(metric_filters::put_metric_filter(repo, ctx, input)),
             "DeleteMetricFilter" => boxed(metric_filters::delete_metric_filter(repo, ctx, input)),
             "DescribeMetricFilters" => {
@@ -176,6 +194,7 @@ impl Logs {
 #[derive(Clone)]
 pub struct LogDeliverer {
     repo: repo::LogsRepo,
+    live: live::LiveTail,
 }
 
 impl LogDeliverer {
@@ -212,10 +231,21 @@ impl LogDeliverer {
             }
         };
         events.sort_by_key(|e| e.0);
+        let tailed = self.live.is_watched().then(|| events.clone());
         self.repo
             .append(found.0.group_id, stream_id, events, now_ms)
             .await
             .map_err(|e| e.to_string())?;
+        if let Some(events) = tailed {
+            self.live.publish(live::LiveBatch {
+                account_id: account_id.to_string(),
+                region: region.to_string(),
+                group_name: group.to_string(),
+                stream_name: stream.to_string(),
+                ingestion_time_ms: now_ms,
+                events,
+            });
+        }
         Ok(())
     }
 }

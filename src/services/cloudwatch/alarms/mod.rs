@@ -1064,6 +1064,7 @@ impl Alarms {
             now_ms,
             source_ip: "cloudwatch.amazonaws.com".into(),
             user_agent: "cloudwatch.amazonaws.com".into(),
+            from_console: false,
         };
         let first = starts.first().copied().unwrap_or(now_ms);
         let end = starts.last().copied().unwrap_or(now_ms) + period * 1000;
