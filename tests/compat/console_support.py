@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -82,9 +82,12 @@ class Console:
     def wait_text(self, text, css="body", timeout=10):
         """Waits until an element matching `css` shows `text`; returns that element."""
         def has(driver):
-            for el in driver.find_elements(By.CSS_SELECTOR, css):
-                if text in el.text:
-                    return el
+            try:
+                for el in driver.find_elements(By.CSS_SELECTOR, css):
+                    if text in el.text:
+                        return el
+            except StaleElementReferenceException:
+                pass  # the view redrew that part meanwhile: look again
             return False
         try:
             return WebDriverWait(self.driver, timeout).until(has)
@@ -92,6 +95,29 @@ class Console:
             self.screenshot("timeout")
             body = self.driver.find_element(By.TAG_NAME, "body").text[:2000]
             raise AssertionError(f"{text!r} not shown in {css!r} within {timeout}s; page says:\n{body}")
+
+    def wait_content(self, css, text, timeout=10):
+        """Waits until an element matching `css` holds `text` in its textContent, read inside the
+        page (views redraw parts as data arrives, which leaves WebDriver's element handles
+        stale); returns that textContent."""
+        script = ("return [...document.querySelectorAll(arguments[0])].map(e => e.textContent)"
+                  ".find(t => t.includes(arguments[1])) || null")
+        try:
+            return WebDriverWait(self.driver, timeout).until(lambda d: d.execute_script(script, css, text))
+        except TimeoutException:
+            self.screenshot("timeout")
+            body = self.driver.find_element(By.TAG_NAME, "body").text[:2000]
+            raise AssertionError(f"{text!r} not in {css!r} within {timeout}s; page says:\n{body}")
+
+    def wait_shown(self, text, css, timeout=10):
+        """wait_content with the arguments the other way round."""
+        return self.wait_content(css, text, timeout)
+
+    def expect_http_errors(self, status=400):
+        """Chromium logs every non-2xx answer as a console error: after a test provoked such an
+        answer on purpose, this drops those lines, failing if there are none or any other."""
+        errors = self.browser_errors()
+        assert errors and all(f"status of {status}" in e.get("message", "") for e in errors), errors
 
     def click_text(self, text, css="a, button, summary", timeout=10):
         """Clicks the first link or button whose text is `text` (stripped, exact)."""

@@ -4,7 +4,7 @@
 // Everything the console shows that came from data goes through text nodes (h() and text()):
 // never innerHTML, so a log line or a name holding markup is displayed, not run.
 
-import { sign } from './sigv4.js';
+import { sign, canonicalQuery } from './sigv4.js';
 
 export const BASE = '/_watchtrail/console';
 
@@ -64,9 +64,10 @@ function credentials() {
 /**
  * Calls an AWS operation: `call('logs', 'DescribeLogGroups', {limit: 50})`. Resolves to the
  * output document; rejects with an ApiError carrying AWS's code and message.
- * Timestamps in outputs are epoch seconds (awsJson).
+ * Timestamps in outputs are epoch seconds (awsJson). `options.region` overrides the region in
+ * force (a dashboard widget may name its own).
  */
-export async function call(service, operation, input = {}) {
+export async function call(service, operation, input = {}, options = {}) {
   const spec = SERVICES[service];
   if (!spec) throw new ApiError('ConsoleError', `unknown service ${service}`);
   const body = JSON.stringify(input);
@@ -80,7 +81,7 @@ export async function call(service, operation, input = {}) {
     headers,
     body,
     service: spec.signing,
-    region: session.region || session.server?.defaultRegion || 'us-east-1',
+    region: options.region || currentRegion(),
     ...credentials(),
   });
   let response;
@@ -97,7 +98,10 @@ export async function call(service, operation, input = {}) {
     throw new ApiError('ConsoleError', `Unreadable answer (HTTP ${response.status}).`, response.status);
   }
   if (!response.ok) {
-    const type = String(doc.__type || doc.code || 'Error').split('#').pop();
+    // Query-compatible services (CloudWatch) name the error in x-amzn-query-error as the query
+    // protocol does (what aws-cli and boto3 show); elsewhere __type is the code.
+    const queryCode = response.headers.get('x-amzn-query-error')?.split(';')[0];
+    const type = queryCode || String(doc.__type || doc.code || 'Error').split('#').pop();
     throw new ApiError(type, doc.message || doc.Message || text, response.status);
   }
   return doc;
@@ -115,13 +119,34 @@ export async function callAll(service, operation, input, listKey, { tokenKey = '
   return out;
 }
 
+/**
+ * A request to the emulator's own endpoints, signed like an API call so that a server that
+ * enforces signatures knows whose it is (it answers only that account's deliveries).
+ */
+function internalRequest(path, query, { method = 'GET', body = '', headers = {}, signal } = {}) {
+  const pairs = Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== '').map(([k, v]) => [k, String(v)]);
+  const qs = canonicalQuery(pairs);
+  const url = `/_watchtrail/${path}`;
+  const signed = sign({
+    method,
+    host: location.host,
+    path: url,
+    query: qs,
+    headers: { ...headers, 'x-watchtrail-console': '1' },
+    body,
+    service: 'watchtrail',
+    region: currentRegion(),
+    ...credentials(),
+  });
+  return fetch(url + (qs ? '?' + qs : ''), { method, headers: signed, body: body || undefined, signal, credentials: 'omit' });
+}
+
 /** The emulator's own endpoints (/_watchtrail/...): deliveries, journal verification. */
 export async function internal(path, { method = 'GET', query = {}, body } = {}) {
-  const qs = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== '')).toString();
-  const response = await fetch(`/_watchtrail/${path}${qs ? '?' + qs : ''}`, {
+  const response = await internalRequest(path, query, {
     method,
+    body: body ? JSON.stringify(body) : '',
     headers: body ? { 'content-type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
   });
   const doc = await response.json().catch(() => ({}));
   if (!response.ok) throw new ApiError(doc.__type || 'Error', doc.message || `HTTP ${response.status}`, response.status);
@@ -135,18 +160,18 @@ export async function internal(path, { method = 'GET', query = {}, body } = {}) 
  */
 export function tail({ logGroupNames, logStreamNames, logStreamNamePrefixes, filterPattern }, onEvents, onStatus = () => {}) {
   const controller = new AbortController();
-  const query = new URLSearchParams({
+  const query = {
     accountId: currentAccount(),
     region: currentRegion(),
     logGroupNames: logGroupNames.join(','),
-  });
-  if (logStreamNames?.length) query.set('logStreamNames', logStreamNames.join(','));
-  if (logStreamNamePrefixes?.length) query.set('logStreamNamePrefixes', logStreamNamePrefixes.join(','));
-  if (filterPattern) query.set('filterPattern', filterPattern);
+    logStreamNames: logStreamNames?.join(','),
+    logStreamNamePrefixes: logStreamNamePrefixes?.join(','),
+    filterPattern,
+  };
   (async () => {
     let response;
     try {
-      response = await fetch(`/_watchtrail/logs/tail?${query}`, { signal: controller.signal });
+      response = await internalRequest('logs/tail', query, { signal: controller.signal });
     } catch (e) {
       if (!controller.signal.aborted) onStatus(new ApiError('NetworkError', e.message, 0));
       return;
@@ -201,6 +226,9 @@ export function currentRegion() {
 
 const routes = [];
 let cleanup = null;
+// Counts renders, so a view that finishes loading after the user left it cannot install its
+// cleanup over the next view's.
+let generation = 0;
 let outlet = null;
 let onRouteChange = () => {};
 
@@ -257,6 +285,7 @@ export function startRouter(element, changed) {
 }
 
 export function render() {
+  const mine = ++generation;
   if (cleanup) {
     try { cleanup(); } catch (e) { console.warn(e); }
     cleanup = null;
@@ -273,7 +302,11 @@ export function render() {
         const result = r.render({ params, query: currentQuery(), root: outlet });
         if (typeof result === 'function') cleanup = result;
         else if (result && typeof result.then === 'function') {
-          result.then((c) => { if (typeof c === 'function') cleanup = c; }).catch((e) => outlet.append(errorBox(e)));
+          result.then((c) => {
+            if (typeof c !== 'function') return;
+            if (mine === generation) cleanup = c;
+            else c(); // the user already left this view
+          }).catch((e) => { if (mine === generation) outlet.append(errorBox(e)); });
         }
       } catch (e) {
         outlet.append(errorBox(e));
@@ -457,15 +490,18 @@ export function rangePicker(onChange, fallback = '3h') {
 
 /** A pretty-printed, foldable view of a JSON value (objects and arrays fold on click). */
 export function jsonView(value, { open = 2 } = {}) {
-  const node = (v, depth) => {
-    if (v === null) return h('span', { class: 'j-null' }, 'null');
-    if (typeof v === 'string') return h('span', { class: 'j-str' }, JSON.stringify(v));
-    if (typeof v === 'number') return h('span', { class: 'j-num' }, String(v));
-    if (typeof v === 'boolean') return h('span', { class: 'j-bool' }, String(v));
+  // `suffix` (a comma) goes inside a fold: Chromium lays a <details> out as a block, so text
+  // after it would land on a line of its own.
+  const node = (v, depth, suffix) => {
+    const scalar = (cls, text) => h('span', { class: cls }, text, suffix);
+    if (v === null) return scalar('j-null', 'null');
+    if (typeof v === 'string') return scalar('j-str', JSON.stringify(v));
+    if (typeof v === 'number') return scalar('j-num', String(v));
+    if (typeof v === 'boolean') return scalar('j-bool', String(v));
     const isArray = Array.isArray(v);
     const entries = isArray ? v.map((x, i) => [i, x]) : Object.entries(v);
     const [openBr, closeBr] = isArray ? ['[', ']'] : ['{', '}'];
-    if (!entries.length) return h('span', {}, openBr + closeBr);
+    if (!entries.length) return h('span', {}, openBr + closeBr, suffix);
     const details = h('details', { class: 'j-fold' });
     if (depth < open) details.open = true;
     details.append(h('summary', {}, openBr, h('span', { class: 'j-count' }, ` ${entries.length} ${isArray ? 'items' : 'keys'} `)));
@@ -473,12 +509,12 @@ export function jsonView(value, { open = 2 } = {}) {
     entries.forEach(([k, x], i) => {
       list.append(h('div', { class: 'j-line' },
         isArray ? null : [h('span', { class: 'j-key' }, JSON.stringify(k)), ': '],
-        node(x, depth + 1), i < entries.length - 1 ? ',' : ''));
+        node(x, depth + 1, i < entries.length - 1 ? ',' : '')));
     });
-    details.append(list, h('span', {}, closeBr));
+    details.append(list, h('span', {}, closeBr, suffix));
     return details;
   };
-  return h('div', { class: 'json' }, node(value, 0));
+  return h('div', { class: 'json' }, node(value, 0, ''));
 }
 
 /** Parses `text` as JSON if it is an object or array, else undefined. */

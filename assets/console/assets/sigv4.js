@@ -81,6 +81,20 @@ export function hex(buffer) {
   return out;
 }
 
+/** RFC 3986 encoding, as SigV4's canonical query string wants it. */
+export function uriEncode(text) {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+}
+
+/** The canonical query string of [key, value] pairs: encoded, sorted by key then value. */
+export function canonicalQuery(pairs) {
+  return pairs
+    .map(([k, v]) => [uriEncode(k), uriEncode(String(v))])
+    .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
+}
+
 function amzDate(now) {
   return now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 }

@@ -490,18 +490,16 @@ function statePanel(alarm) {
 
 function graphPanel(view) {
   const chartEl = h('div', { class: 'alm-chart' });
-  const note = h('div');
-  const draw = (range) => drawGraph(view, range, chartEl, note);
-  const section = panel('Graph', h('div', { class: 'toolbar' }, h('span', { class: 'muted small grow' }, conditionText(view.alarm)), rangePicker(draw)), chartEl, note);
+  const draw = (range) => drawGraph(view, range, chartEl);
+  const section = panel('Graph', h('div', { class: 'toolbar' }, h('span', { class: 'muted small grow' }, conditionText(view.alarm)), rangePicker(draw)), chartEl);
   draw(rangeFromQuery(currentQuery()));
   return section;
 }
 
-async function drawGraph(view, range, chartEl, note) {
+async function drawGraph(view, range, chartEl) {
   const alarm = view.alarm;
   const seq = ++view.graphSeq;
   const t0 = performance.now();
-  note.replaceChildren();
   if (!view.chart) chartEl.replaceChildren(spinner('Loading metric data…'));
   let series;
   let bands;
@@ -527,8 +525,7 @@ async function drawGraph(view, range, chartEl, note) {
     view.chart = lineChart(chartEl, series, options);
   }
   const points = series.reduce((n, s) => n + s.values.length, 0);
-  if (!points) note.replaceChildren(h('p', { class: 'muted small' }, 'No datapoints in this range.'));
-  perf('alarmGraph', { threshold, bands: bands.length, points, loadMs: Math.round(loadMs), drawMs: view.chart.lastDrawMs });
+  perf('alarmGraph', { state: alarm.StateValue, threshold, bands: bands.length, points, loadMs: Math.round(loadMs), drawMs: view.chart.lastDrawMs });
 }
 
 // ------------------------------------------------------------------------------------ the tabs
@@ -600,7 +597,7 @@ function mathTable(metrics) {
 }
 
 function compositeSection(alarm) {
-  const children = h('div', {}, spinner());
+  const children = h('div');
   fill(children, () => childrenTable(alarm));
   return h('div', {}, h('h3', {}, 'Rule'),
     h('pre', { class: 'alm-rule-text' }, alarm.AlarmRule || ''),

@@ -121,18 +121,23 @@ route('/cloudtrail', ({ query, root }) => {
   const results = h('div', { class: 'ct-results' });
   const state = { attr: query.attr || 'EventName', value: query.value || '', range: historyRange(query) };
   let showPage;
+  let latest = 0; // only the newest request's answer is shown, however they arrive
 
   const load = async (page) => {
+    const mine = ++latest;
     setQuery({ page: page > 1 ? page : null });
     results.replaceChildren(spinner());
     try {
       const t0 = performance.now();
       const got = await showPage(page);
+      if (mine !== latest) return;
       const fetched = performance.now();
-      results.replaceChildren(eventsTable(got.items), got.known > 1 || got.more ? pagerControls(got, load) : '');
+      // The pages go above the table, as in the AWS console, and again below a long one.
+      const paged = got.known > 1 || got.more;
+      results.replaceChildren(paged ? pagerControls(got, load) : '', eventsTable(got.items), paged && got.items.length > 15 ? pagerControls(got, load) : '');
       perf().cloudtrail = { lookupMs: fetched - t0, renderMs: performance.now() - fetched, rows: got.items.length };
     } catch (e) {
-      results.replaceChildren(errorBox(e));
+      if (mine === latest) results.replaceChildren(errorBox(e));
     }
   };
   // A new filter or range starts again from the first page of a fresh listing.
@@ -224,11 +229,11 @@ function resourceLines(event, field) {
 route('/cloudtrail/events/:id', ({ params, root }) => {
   title('CloudTrail event');
   const body = h('div', {}, spinner());
-  root.append(subnav('/cloudtrail'), body);
+  root.append(body);
   fill(body, async () => {
     const out = await call('cloudtrail', 'LookupEvents', { LookupAttributes: [{ AttributeKey: 'EventId', AttributeValue: params.id }] });
     const event = (out.Events || [])[0];
-    if (!event) return [pageHeader(params.id, { crumbs: crumbs() }), panel(null, empty(`No event with ID ${params.id} in the last ${HISTORY_DAYS} days.`))];
+    if (!event) return [pageHeader(params.id, { crumbs: crumbs() }), subnav('/cloudtrail'), panel(null, empty(`No event with ID ${params.id} in the last ${HISTORY_DAYS} days.`))];
     title(event.EventName);
     return eventDetail(event, recordOf(event));
   });
@@ -240,6 +245,7 @@ function eventDetail(event, record) {
   const who = record.userIdentity || {};
   return [
     pageHeader(event.EventName, { crumbs: crumbs(), actions: [originBadge(record)] }),
+    subnav('/cloudtrail'),
     record.errorCode ? h('div', { class: 'error ct-failed' }, `${record.errorCode}: ${record.errorMessage || ''}`) : null,
     h('div', { class: 'cols ct-summary' },
       panel('Who', kv([
@@ -298,12 +304,12 @@ async function trailsContent(selected, reload) {
   }));
   const chosen = trails.find((t) => t.trail.Name === selected);
   return [
-    panel(`Trails (${trails.length})`, trailsTable(trails)),
+    panel(`Trails (${trails.length})`, trailsTable(trails, selected)),
     chosen ? trailDetail(chosen, reload) : null,
   ];
 }
 
-function trailsTable(trails) {
+function trailsTable(trails, selected) {
   return table([
     { title: 'Name', render: ({ trail }) => h('a', { href: link('/cloudtrail/trails', { trail: trail.Name }), class: 'ct-trail-name' }, trail.Name) },
     { title: 'Home region', render: ({ trail }) => trail.HomeRegion || '–' },
@@ -313,7 +319,10 @@ function trailsTable(trails) {
     { title: 'CloudWatch Logs group', render: ({ trail }) => logGroupOf(trail) },
     { title: 'Last delivery', render: ({ status }) => deliveryCell(status) },
     { title: 'Selectors', render: ({ selectors }) => selectorSummary(selectors) },
-  ], trails, { empty: 'No trails in this region. Event history records management events without one.' });
+  ], trails, {
+    empty: 'No trails in this region. Event history records management events without one.',
+    rowClass: ({ trail }) => (trail.Name === selected ? 'ct-selected' : undefined),
+  });
 }
 
 function loggingBadge(status) {

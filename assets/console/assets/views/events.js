@@ -14,6 +14,8 @@ const POLL_MS = 2000;
 const RECENT_DELIVERIES = 50;
 const DELIVERY_PAGE = 1000; // the deliveries endpoint's default page
 
+const perf = () => (window.__wtPerf = window.__wtPerf || {});
+
 const busPath = (bus) => '/events/buses/' + encodeURIComponent(bus);
 const rulePath = (bus, rule) => busPath(bus) + '/rules/' + encodeURIComponent(rule);
 
@@ -115,7 +117,8 @@ async function rulesTable(bus, prefix) {
 
 function patternCell(rule) {
   if (rule.ScheduleExpression) return [h('span', { class: 'muted' }, 'Schedule '), mono(rule.ScheduleExpression)];
-  const compact = JSON.stringify(tryJson(rule.EventPattern || '') ?? rule.EventPattern ?? '');
+  const parsed = tryJson(rule.EventPattern || '');
+  const compact = parsed === undefined ? String(rule.EventPattern || '–') : JSON.stringify(parsed);
   return h('code', { class: 'ev-pattern-cell', title: compact }, compact.length > 140 ? compact.slice(0, 140) + '…' : compact);
 }
 
@@ -123,16 +126,14 @@ function patternCell(rule) {
 // One rule: pattern, state, targets, deliveries
 // ---------------------------------------------------------------------------------------------
 
-route('/events/buses/:bus/rules/:rule', ({ params, root }) => {
+route('/events/buses/:bus/rules/:rule', ({ params, query, root }) => {
   const { bus, rule } = params;
   title(`Rule ${rule}`);
   const header = h('div', {}, pageHeader(rule, { crumbs: ruleCrumbs(bus) }));
   const details = h('div', {}, spinner());
   const targets = h('div', {});
-  const deliveries = h('div', {}, spinner());
-  root.append(header, subnav('/events'), details,
-    panel('Targets', targets),
-    panel('Recent deliveries', h('p', { class: 'muted small' }, 'What each target received, newest first. Updated as events arrive.'), deliveries));
+  const deliveries = deliveriesPanel(query.target);
+  root.append(header, subnav('/events'), details, panel('Targets', targets), deliveries.el);
   const stop = { stopped: false, watching: false, timer: null };
 
   const load = async () => {
@@ -141,12 +142,16 @@ route('/events/buses/:bus/rules/:rule', ({ params, root }) => {
       described = await call('events', 'DescribeRule', { Name: rule, EventBusName: bus });
     } catch (e) {
       details.replaceChildren(errorBox(e));
-      deliveries.replaceChildren();
+      deliveries.fail(null);
       return;
     }
     header.replaceChildren(...ruleHeader(described, load));
     details.replaceChildren(ruleDetails(described));
-    fill(targets, async () => targetsTable(await callAll('events', 'ListTargetsByRule', { Rule: rule, EventBusName: bus, Limit: 100 }, 'Targets')));
+    fill(targets, async () => {
+      const list = await callAll('events', 'ListTargetsByRule', { Rule: rule, EventBusName: bus, Limit: 100 }, 'Targets');
+      deliveries.setTargets(list);
+      return targetsTable(list);
+    });
     if (!stop.watching) watchDeliveries(described.Arn, deliveries, stop);
   };
   load();
@@ -194,7 +199,7 @@ function targetsTable(targets) {
     { title: 'Id', render: (t) => t.Id },
     { title: 'ARN', render: (t) => mono(t.Arn) },
     { title: 'Input', render: inputCell },
-    { title: 'Retry policy', render: (t) => (t.RetryPolicy ? retryText(t.RetryPolicy) : 'Default (185 attempts, 24 h)') },
+    { title: 'Retry policy', render: (t) => (t.RetryPolicy ? retryText(t.RetryPolicy) : 'Default (185 retries, 24 h)') },
     { title: 'Dead-letter queue', render: (t) => (t.DeadLetterConfig?.Arn ? mono(t.DeadLetterConfig.Arn) : 'None') },
   ], targets, { empty: 'No targets: matched events go nowhere.' });
 }
@@ -202,7 +207,14 @@ function targetsTable(targets) {
 function inputCell(target) {
   if (target.Input !== undefined) return [h('div', { class: 'muted small' }, 'Constant'), jsonOrText(target.Input)];
   if (target.InputPath) return [h('span', { class: 'muted small' }, 'Part of the event: '), mono(target.InputPath)];
-  if (target.InputTransformer) return [h('div', { class: 'muted small' }, 'Input transformer'), jsonView(target.InputTransformer, { open: 3 })];
+  if (target.InputTransformer) {
+    const { InputPathsMap: paths, InputTemplate: template } = target.InputTransformer;
+    return [
+      h('div', { class: 'muted small' }, 'Input transformer'),
+      paths ? jsonView(paths, { open: 1 }) : null,
+      h('pre', { class: 'ev-pre ev-template' }, template ?? ''),
+    ];
+  }
   return h('span', { class: 'muted' }, 'The matched event');
 }
 
@@ -213,12 +225,43 @@ function retryText(policy) {
   return parts.join(', ') || 'Default';
 }
 
+/** The deliveries panel: the latest deliveries, narrowed to one target (kept in the URL). */
+function deliveriesPanel(selected) {
+  const list = h('div', {}, spinner());
+  let latest = null;
+  const render = () => {
+    if (!latest) return;
+    const t0 = performance.now();
+    const shown = latest.filter((d) => !filter.value || d.target === filter.value);
+    list.replaceChildren(deliveryList(shown));
+    perf().eventsDeliveries = { count: shown.length, renderMs: performance.now() - t0 };
+  };
+  const filter = h('select', {
+    id: 'ev-delivery-target', 'aria-label': 'Target',
+    onchange: () => { setQuery({ target: filter.value || null }); render(); },
+  }, h('option', { value: '' }, 'All targets'));
+  return {
+    el: panel('Recent deliveries',
+      h('div', { class: 'toolbar' }, h('span', { class: 'muted small grow' }, 'What each target received, newest first. Updated as events arrive.'), filter),
+      list),
+    // The rule's targets and their dead-letter queues: where its deliveries go.
+    setTargets(targets) {
+      const arns = [...new Set(targets.flatMap((t) => [t.Arn, t.DeadLetterConfig?.Arn]).filter(Boolean))];
+      const chosen = filter.value || selected;
+      filter.replaceChildren(h('option', { value: '' }, 'All targets'), ...arns.map((a) => h('option', { value: a, selected: a === chosen }, a)));
+      render();
+    },
+    show(deliveries) { latest = deliveries; render(); },
+    fail(error) { list.replaceChildren(error ? errorBox(error) : ''); },
+  };
+}
+
 /**
  * Shows the rule's latest deliveries and polls for new ones. The endpoint lists oldest first, so
  * the first load walks to the end keeping the last few; later polls ask only for ids above the
  * newest seen.
  */
-function watchDeliveries(ruleArn, el, stop) {
+function watchDeliveries(ruleArn, view, stop) {
   stop.watching = true;
   let shown = null;
   let lastId = 0;
@@ -235,12 +278,12 @@ function watchDeliveries(ruleArn, el, stop) {
       // Re-rendered only on news, so folds the user opened stay open between polls.
       if (fresh.length || failed || !shown) {
         shown = [...fresh.reverse(), ...(shown || [])].slice(0, RECENT_DELIVERIES);
-        el.replaceChildren(deliveryList(shown));
+        view.show(shown);
       }
       failed = false;
     } catch (e) {
       failed = true;
-      el.replaceChildren(errorBox(e));
+      view.fail(e);
     }
     if (!stop.stopped) stop.timer = setTimeout(poll, POLL_MS);
   };
@@ -267,11 +310,21 @@ function deliveryList(deliveries) {
 // Pattern tester
 // ---------------------------------------------------------------------------------------------
 
+/** A random v4 UUID. crypto.randomUUID exists only in secure contexts, and the console may be
+ *  served over plain http from another host. */
+function uuid() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const x = [...b].map((v) => v.toString(16).padStart(2, '0')).join('');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
 /** An event with the envelope AWS requires (TestEventPattern rejects an event without it). */
 function sampleEvent() {
   return {
     version: '0',
-    id: crypto.randomUUID(),
+    id: uuid(),
     'detail-type': 'Order Placed',
     source: 'com.example.orders',
     account: currentAccount(),
@@ -281,6 +334,8 @@ function sampleEvent() {
     detail: { orderId: 'o-1234', amount: 42.5, status: 'placed', customer: { tier: 'gold' } },
   };
 }
+
+const ENVELOPE_HINT = 'The event must be a JSON object with the fields EventBridge always sets: id, account, source, time, region, resources and detail-type.';
 
 const SAMPLE_PATTERN = { source: ['com.example.orders'], detail: { amount: [{ numeric: ['>', 10] }] } };
 
@@ -303,11 +358,12 @@ route('/events/tester', ({ query, root }) => {
     } catch (e) {
       result.replaceChildren();
       // The message goes next to the input it is about: the pattern, or the event.
-      (e.code === 'InvalidEventPatternException' ? patternError : eventError).append(errorBox(e));
+      if (e.code === 'InvalidEventPatternException') patternError.append(errorBox(e));
+      else eventError.append(errorBox(e), e.code === 'ValidationException' ? h('p', { class: 'muted small' }, ENVELOPE_HINT) : null);
     }
   };
   root.append(
-    pageHeader('Pattern tester', { crumbs: crumbs(), actions: [] }),
+    pageHeader('Pattern tester', { crumbs: crumbs() }),
     subnav('/events/tester'),
     h('div', { class: 'cols ev-tester' },
       panel('Event',

@@ -516,6 +516,7 @@ route('/logs/:group/events', ({ params, query, root }) => {
   let range = null;
   let seq = 0; // a new search makes the pending answers of the previous one stale
   let allOpen = false;
+  let loaded = false; // the first page came: the tokens to page on exist
 
   const patternInput = h('input', {
     type: 'search', class: 'grow lg-pattern', value: state.pattern, 'aria-label': 'Filter pattern',
@@ -548,11 +549,13 @@ route('/logs/:group/events', ({ params, query, root }) => {
     group, showStream: state.streams.length !== 1, onToggle: (it) => list.refresh(it),
   }), (rendered, total) => { perf.logsViewer = { ...perf.logsViewer, rendered, total }; });
 
+  const tailLink = () => link(groupPath(group, 'tail'), { pattern: state.pattern });
+  const tailButton = linkButton('Live tail', tailLink());
+
   root.append(
     pageHeader(state.streams.length === 1 ? state.streams[0] : 'Log events', {
       crumbs: [{ text: 'Log groups', href: link('/logs') }, { text: group, href: link(groupPath(group)) }],
-      actions: [linkButton('Live tail', link(groupPath(group, 'tail'), { pattern: state.pattern })),
-        linkButton('Query with Insights', link('/insights', { groups: group }))],
+      actions: [tailButton, linkButton('Query with Insights', link('/insights', { groups: group }))],
     }),
     panel(null,
       h('div', { class: 'toolbar' }, patternInput, button('Search', () => search(), { primary: true })),
@@ -566,6 +569,7 @@ route('/logs/:group/events', ({ params, query, root }) => {
   function search() {
     state.pattern = patternInput.value.trim();
     setQuery({ pattern: state.pattern });
+    tailButton.href = tailLink(); // the tail follows the same pattern
     restart();
   }
 
@@ -601,6 +605,7 @@ route('/logs/:group/events', ({ params, query, root }) => {
 
   async function load(kind) {
     const mine = kind === 'first' ? ++seq : seq;
+    if (kind === 'first') loaded = false;
     setBusy(true, kind);
     feedback.replaceChildren();
     try {
@@ -609,6 +614,7 @@ route('/logs/:group/events', ({ params, query, root }) => {
       const started = performance.now();
       const items = events.map(toItem);
       if (allOpen) for (const item of items) item.open = true;
+      loaded = true;
       if (kind === 'first') list.set(items); else if (kind === 'older') list.prepend(items); else list.append(items);
       perf.logsViewer = { ...perf.logsViewer, renderMs: performance.now() - started };
       describe(kind, events.length);
@@ -624,9 +630,9 @@ route('/logs/:group/events', ({ params, query, root }) => {
 
   function setBusy(busy, kind) {
     const canOlder = source.older ? source.olderLeft : !!range;
-    olderButton.disabled = busy || !canOlder;
+    olderButton.disabled = busy || !loaded || !canOlder;
     olderButton.title = source.older ? '' : range ? 'Widens the time range backwards' : 'All time is shown';
-    newerButton.disabled = busy;
+    newerButton.disabled = busy || !loaded;
     if (busy && kind === 'first') summary.replaceChildren(spinner('Loading events…'));
   }
 
@@ -901,7 +907,9 @@ route('/insights', ({ query, root }) => {
     chart = null;
     const series = binSeries(queryString, columns, rows);
     if (series?.length) chart = lineChart(chartBox, series, { height: 240 });
-    results.replaceChildren(table(columns.map((c) => ({ title: c, class: c === '@message' ? 'lg-cell-msg' : undefined, render: (r) => r[c] ?? '' })),
+    const numeric = (c) => rows.every((r) => r[c] === undefined || (r[c] !== '' && Number.isFinite(Number(r[c]))));
+    const cellClass = (c) => (c === '@message' ? 'lg-cell-msg' : numeric(c) ? 'num' : undefined);
+    results.replaceChildren(table(columns.map((c) => ({ title: c, class: cellClass(c), render: (r) => r[c] ?? '' })),
       rows, { empty: FINAL.has(out.status) ? 'No results in this time range.' : 'Waiting for results…' }));
     perf.insights = { status: out.status, rows: rows.length, fields: columns, chartSeries: series?.length || 0, chartPoints: series?.reduce((n, x) => n + x.values.length, 0) || 0 };
   }

@@ -312,14 +312,14 @@ async function refreshGraph(view) {
   view.busy = true;
   view.status.textContent = 'Loading…';
   try {
-    const { results, mathError } = await queryWithMathFallback(queries, range);
+    const { results, mathErrors } = await queryDroppingBadMath(queries, range);
     if (seq !== view.seq) return;
-    showMathError(view, mathError);
+    showMathErrors(view, mathErrors);
     draw(view, results, queries, range, period);
     view.status.textContent = `Updated ${new Date().toISOString().slice(11, 19)} UTC`;
   } catch (e) {
     if (seq !== view.seq) return;
-    showMathError(view, null);
+    showMathErrors(view, []);
     view.graphError.replaceChildren(errorBox(e));
     view.status.textContent = '';
   } finally {
@@ -328,21 +328,25 @@ async function refreshGraph(view) {
 }
 
 /**
- * A bad expression must not blank the graph: when the full request fails and the metrics
- * alone succeed, the metrics are drawn and the failure is the expressions' to show.
+ * A bad expression must not blank the graph: when the server names the expression it rejects
+ * ("Error in expression e2: …"), that one is dropped and the rest asked again; an error naming
+ * none drops every expression. Returns what could be drawn and the errors of dropped ones.
  */
-async function queryWithMathFallback(queries, range) {
-  try {
-    return { results: await getMetricData(queries, range), mathError: null };
-  } catch (error) {
-    const metricsOnly = queries.filter((q) => q.MetricStat);
-    const hasMath = metricsOnly.length < queries.length;
-    if (!hasMath) throw error;
-    if (!metricsOnly.length) {
-      if (error.status !== 400) throw error;
-      return { results: [], mathError: error };
+async function queryDroppingBadMath(queries, range) {
+  let remaining = queries;
+  const mathErrors = [];
+  for (;;) {
+    if (!remaining.length) return { results: [], mathErrors };
+    try {
+      return { results: await getMetricData(remaining, range), mathErrors };
+    } catch (error) {
+      const hasMath = remaining.some((q) => q.Expression !== undefined);
+      if (!hasMath || error.status !== 400) throw error;
+      const named = /Error in expression (\w+)/.exec(error.message || '')?.[1];
+      const culprit = remaining.find((q) => q.Expression !== undefined && q.Id === named);
+      mathErrors.push({ id: culprit ? culprit.Id : null, error });
+      remaining = remaining.filter((q) => (culprit ? q !== culprit : q.Expression === undefined));
     }
-    return { results: await getMetricData(metricsOnly, range), mathError: error };
   }
 }
 
@@ -364,6 +368,7 @@ function draw(view, results, queries, range, period) {
   }
   const drawMs = performance.now() - t0;
   view.draws++;
+  showDefaultLabels(view, results);
   publish({
     drawMs, period, draws: view.draws,
     series: results.map((r) => ({ id: r.id, label: r.label, points: r.values.length, values: r.values })),
@@ -375,9 +380,17 @@ function showEmptyGraph(view) {
   view.chart = null;
   view.chartBox.replaceChildren(h('div', { class: 'mx-empty-graph' },
     h('strong', {}, 'Your graph is empty.'), ' Select metrics below to graph them.'));
-  showMathError(view, null);
+  showMathErrors(view, []);
   view.status.textContent = '';
   publish({ drawMs: 0, period: null, draws: view.draws, series: [] });
+}
+
+/** An empty label field shows the label the server gave the query. */
+function showDefaultLabels(view, results) {
+  for (const input of view.graphed.querySelectorAll('input.mx-label')) {
+    const answered = results.find((r) => r.id === input.dataset.id);
+    if (answered) input.placeholder = answered.label;
+  }
 }
 
 /** For tests and benchmarks: what the last draw showed and how long it took. */
@@ -386,13 +399,12 @@ function publish(graph) {
   window.__wtPerf.metricsGraph = graph;
 }
 
-/** Puts the server's message next to the expression it names, else next to the Add math box. */
-function showMathError(view, error) {
+/** Puts each server message next to the expression it names, else next to the Add math box. */
+function showMathErrors(view, mathErrors) {
   for (const slot of view.errorSlots.values()) slot.replaceChildren();
-  if (!error) return;
-  const id = /Error in expression (\w+)/.exec(error.message || '')?.[1];
-  const slot = view.errorSlots.get(id) || view.errorSlots.get('add');
-  slot.replaceChildren(errorBox(error));
+  for (const { id, error } of mathErrors) {
+    (view.errorSlots.get(id) || view.errorSlots.get('add')).append(errorBox(error));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -484,7 +496,7 @@ function addMathBox(view) {
 
 function labelInput(entry, update) {
   return h('input', {
-    class: 'mx-label', value: entry.l || '', placeholder: 'Default label', 'aria-label': `Label of ${entry.i}`,
+    class: 'mx-label', value: entry.l || '', placeholder: 'Default label', 'data-id': entry.i, 'aria-label': `Label of ${entry.i}`,
     onchange: (e) => update({ l: e.target.value.trim() || undefined }),
   });
 }
