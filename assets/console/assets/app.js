@@ -1,5 +1,5 @@
 // The shell: the scope bar (account, region, credentials), the navigation, and the views.
-import { session, saveSession, startRouter, render, h, button, currentAccount, currentRegion } from './core.js';
+import { session, saveSession, startRouter, render, h, button, errorBox, currentAccount, currentRegion, whoami } from './core.js';
 import './views/metrics.js';
 import './views/alarms.js';
 import './views/dashboards.js';
@@ -42,8 +42,14 @@ function scopeBar() {
   ];
   if (enforced) {
     parts.push(session.accessKeyId
-      ? button(`Key ${session.accessKeyId} · sign out`, () => { session.accessKeyId = ''; session.secretAccessKey = ''; saveSession(); location.reload(); })
-      : button('Sign in', () => credentialsDialog(), { primary: true }));
+      ? button(`Key ${session.accessKeyId} · sign out`, () => {
+        session.accessKeyId = '';
+        session.secretAccessKey = '';
+        session.account = ''; // the key's account, not a choice of the user's
+        saveSession();
+        location.reload();
+      })
+      : button('Sign in', credentialsDialog, { primary: true }));
   }
   scope.replaceChildren(...parts);
 }
@@ -53,23 +59,44 @@ function scopeBar() {
 function credentialsDialog() {
   const key = h('input', { id: 'access-key', autocomplete: 'username', required: true });
   const secret = h('input', { id: 'secret-key', type: 'password', autocomplete: 'current-password', required: true });
+  const problem = h('div', { id: 'sign-in-problem' });
   const dialog = h('dialog', { class: 'dialog' },
-    h('form', { method: 'dialog', onsubmit: (e) => {
+    h('form', { method: 'dialog', onsubmit: async (e) => {
       e.preventDefault();
       session.accessKeyId = key.value.trim();
       session.secretAccessKey = secret.value;
+      try {
+        // Checks the key before using it, and learns its account.
+        session.account = (await whoami()).account;
+      } catch (error) {
+        session.accessKeyId = '';
+        session.secretAccessKey = '';
+        problem.replaceChildren(errorBox(error));
+        return;
+      }
       saveSession();
       dialog.close();
       dialog.remove();
       scopeBar();
-      render();
+      showViews();
     } },
     h('h2', {}, 'Sign in'),
     h('p', {}, 'This server checks signatures. Enter an access key it knows; the console signs each request with it. The key stays in this browser tab.'),
-    h('label', {}, 'Access key ID', key), h('label', {}, 'Secret access key', secret),
+    h('label', {}, 'Access key ID', key), h('label', {}, 'Secret access key', secret), problem,
     h('div', { class: 'actions' }, h('button', { class: 'btn primary', type: 'submit' }, 'Sign in'))));
   document.body.append(dialog);
   dialog.showModal();
+}
+
+let routerStarted = false;
+
+function showViews() {
+  if (routerStarted) {
+    render();
+    return;
+  }
+  routerStarted = true;
+  startRouter(document.getElementById('main'), highlight);
 }
 
 function highlight(path) {
@@ -85,8 +112,10 @@ async function start() {
     session.server = {};
   }
   scopeBar();
+  // Under enforced signatures no view loads before there is a key to sign with: it would only
+  // collect signature errors.
   if (session.server.enforceSignatures && !session.accessKeyId) credentialsDialog();
-  startRouter(document.getElementById('main'), highlight);
+  else showViews();
 }
 
 start();

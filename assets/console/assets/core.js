@@ -107,6 +107,27 @@ export async function call(service, operation, input = {}, options = {}) {
   return doc;
 }
 
+/**
+ * Who the console's key is: STS GetCallerIdentity (a query-protocol call, XML answer). With
+ * enforced signatures the account comes from the key, so the scope bar shows this one.
+ */
+export async function whoami() {
+  const body = 'Action=GetCallerIdentity&Version=2011-06-15';
+  const signed = sign({
+    host: location.host,
+    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', 'x-watchtrail-console': '1' },
+    body,
+    service: 'sts',
+    region: currentRegion(),
+    ...credentials(),
+  });
+  const response = await fetch('/', { method: 'POST', headers: signed, body, credentials: 'omit' });
+  const xml = new DOMParser().parseFromString(await response.text(), 'application/xml');
+  const text = (tag) => xml.getElementsByTagName(tag)[0]?.textContent || '';
+  if (!response.ok) throw new ApiError(text('Code') || 'Error', text('Message') || `HTTP ${response.status}`, response.status);
+  return { account: text('Account'), arn: text('Arn'), userId: text('UserId') };
+}
+
 /** Follows NextToken-style paging and concatenates `listKey` from every page. */
 export async function callAll(service, operation, input, listKey, { tokenKey = 'NextToken', outTokenKey, max = 5000 } = {}) {
   const out = [];
