@@ -106,6 +106,53 @@ fn into_reply(encoded: Encoded, request_id: &str) -> Reply {
     }
 }
 
+/// The answer to a body that could not be read: over [`MAX_BODY_BYTES`] (`too_large`), or
+/// not sent in full before the connection's idle timeout. Service and protocol come from what
+/// the headers, path and URL say (a query request's Action is in the body, so those fall back
+/// to the signed service).
+pub fn unreadable_body(
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    too_large: bool,
+) -> Reply {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let signing_service = header(headers, "authorization")
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').nth(3));
+    let signals = RequestSignals {
+        method: method.as_str(),
+        path,
+        query,
+        target: header(headers, "x-amz-target"),
+        content_type: header(headers, "content-type"),
+        smithy_protocol: header(headers, "smithy-protocol"),
+        signing_service,
+        body: &[],
+    };
+    let (service, protocol) = match detect(&signals) {
+        Ok(d) => (d.service, d.protocol),
+        Err(e) => (e.service, e.protocol),
+    };
+    let wire = if too_large {
+        WireError::client(
+            "RequestEntityTooLarge",
+            format!("Request size exceeded {MAX_BODY_BYTES} bytes"),
+        )
+        .with_status(413)
+    } else {
+        WireError::client(
+            "RequestTimeout",
+            "Your socket connection to the server was not read from or written to within the timeout period.",
+        )
+    };
+    into_reply(
+        protocol::encode_error(service, protocol, &wire, &request_id),
+        &request_id,
+    )
+}
+
 /// Returns (service, protocol, response, operation name) for logging.
 async fn process(
     state: &AppState,

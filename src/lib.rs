@@ -3,6 +3,7 @@
 //!
 //! A tour, in the order a request meets the modules:
 //!
+//! - [`listener`]: the TCP listener: connection cap and idle timeout.
 //! - [`server`]: the axum host; emulator endpoints (`/_watchtrail/...`) and one fallback that
 //!   hands AWS requests to [`dispatch`].
 //! - [`dispatch`]: detect → identify → decode → validate → handle → encode, the only module
@@ -22,6 +23,7 @@ pub mod config;
 pub mod console;
 pub mod context;
 pub mod dispatch;
+pub mod listener;
 pub mod protocol;
 pub mod server;
 pub mod services;
@@ -31,6 +33,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use std::time::Duration;
+
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::auth::{Credentials, CredentialsError};
@@ -121,6 +126,10 @@ pub async fn serve(
     clock: SharedClock,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
+    let cap = config
+        .max_connections
+        .unwrap_or_else(listener::default_connection_cap);
+    let idle = (config.idle_timeout_ms > 0).then(|| Duration::from_millis(config.idle_timeout_ms));
     let (state, writer) = build(config, clock).await?;
     let app = server::router(state.clone());
     let live = state.services.logs.live().clone();
@@ -129,6 +138,8 @@ pub async fn serve(
         // Open live tails would hold their connections (and so the drain) open for ever.
         live.close();
     };
+    // `tap_io` only to get axum's connect-info for a listener of our own.
+    let listener = listener::Guarded::new(listener, cap, idle).tap_io(|_| {});
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -173,12 +173,18 @@ async fn aws(
     }
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
-        Err(_) => {
-            return (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "Request body is larger than the emulator accepts",
-            )
-                .into_response();
+        // Too large, or never finished: answered like every other error, in the protocol's
+        // shape, so SDKs surface a code and a message instead of a parse failure.
+        Err(e) => {
+            let too_large = std::error::Error::source(&e)
+                .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+            return into_response(dispatch::unreadable_body(
+                &parts.method,
+                parts.uri.path(),
+                parts.uri.query(),
+                &parts.headers,
+                too_large,
+            ));
         }
     };
     let raw = RawRequest {
@@ -189,7 +195,10 @@ async fn aws(
         body,
         remote,
     };
-    let reply = dispatch::handle(&state, raw).await;
+    into_response(dispatch::handle(&state, raw).await)
+}
+
+fn into_response(reply: dispatch::Reply) -> Response {
     let mut response = Response::new(Body::from(reply.body));
     *response.status_mut() = reply.status;
     let headers = response.headers_mut();
