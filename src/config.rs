@@ -53,6 +53,12 @@ pub struct Config {
     #[arg(long, env = "WATCHTRAIL_ENFORCE_SIGNATURES", default_value_t = false)]
     pub enforce_signatures: bool,
 
+    /// With --enforce-signatures, the emulator's own endpoints (`/_watchtrail/*` but health and
+    /// the console's files) need a SigV4-signed request or this token in the
+    /// `x-watchtrail-admin-token` header. Without it, only signed requests are let in.
+    #[arg(long, env = "WATCHTRAIL_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
     /// Record every API call in the CloudTrail journal (LookupEvents). Turning it off only
     /// serves to measure what recording costs.
     #[arg(long, env = "WATCHTRAIL_JOURNAL", default_value_t = true, action = clap::ArgAction::Set)]
@@ -109,6 +115,7 @@ impl Config {
             account_id: "000000000000".into(),
             credentials_file: None,
             enforce_signatures: false,
+            admin_token: None,
             journal: true,
             trail_delivery_ms: 100,
             alarm_evaluation_ms: 5000,

@@ -250,7 +250,7 @@ async fn process(
         Err(_) => None,
     };
     if state.config.enforce_signatures {
-        if let Err(e) = enforce(state, &signing, signature.as_ref()) {
+        if let Err(e) = enforce(state, &signing, signature.as_ref(), service, protocol) {
             return fail(sigv4_error(&e, protocol));
         }
     }
@@ -356,8 +356,34 @@ fn enforce(
     state: &AppState,
     signing: &sigv4::SigningInput<'_>,
     signature: Option<&sigv4::SignatureInfo>,
+    service: ServiceId,
+    protocol: Protocol,
 ) -> Result<(), SigV4Error> {
     let signature = signature.ok_or(SigV4Error::MissingAuthenticationToken)?;
+    // awsJson names the operation only in X-Amz-Target: unsigned, a captured CreateLogGroup
+    // could be replayed as DeleteLogGroup. (CBOR names it in the path, query in the body or
+    // URL, both always signed.)
+    if matches!(protocol, Protocol::Json10 | Protocol::Json11) {
+        sigv4::require_signed(signature, &["x-amz-target"], "'X-Amz-Target'")?;
+    }
+    // A scope for another service (`logs` for CloudWatch) is refused as AWS refuses it: the
+    // signing key is derived per service.
+    if signature.scope.service != service.signing_name() {
+        return Err(SigV4Error::wrong_service(service.signing_name()));
+    }
+    // The scope's region is the data partition: an invented one would open an empty one.
+    if !crate::auth::regions::is_known(&signature.scope.region) {
+        return Err(SigV4Error::wrong_region(&signature.scope.region));
+    }
+    verify_signature(state, signing, signature)
+}
+
+/// Checks a parsed signature against the caller's secret and the server's clock.
+pub(crate) fn verify_signature(
+    state: &AppState,
+    signing: &sigv4::SigningInput<'_>,
+    signature: &sigv4::SignatureInfo,
+) -> Result<(), SigV4Error> {
     let secret = state
         .credentials
         .secret_for(&signature.scope.access_key_id)

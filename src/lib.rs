@@ -10,6 +10,7 @@
 //!   that sees both the wire and the services.
 //! - [`protocol`]: the AWS protocols (query/XML, awsJson, RPC v2 CBOR) driven by the embedded
 //!   service models, validation from the models, and AWS's error bodies.
+//! - [`admin`]: who may use the emulator's own endpoints under `--enforce-signatures`.
 //! - [`auth`]: SigV4 parsing and verification; identity and account from the access key.
 //! - [`services`]: one folder per service with its handlers, engines and SQL.
 //! - [`store`]: the SQLite database, its group-commit writer and the migrations.
@@ -17,6 +18,7 @@
 //!
 //! [`serve`] is what `main` and the integration tests both start.
 
+pub mod admin;
 pub mod auth;
 pub mod clock;
 pub mod config;
