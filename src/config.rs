@@ -13,7 +13,9 @@ use clap::{Parser, Subcommand};
 )]
 pub struct Config {
     /// TCP port to serve every service on.
-    #[arg(long, env = "WATCHTRAIL_PORT", default_value_t = 4566)]
+    // Global: `watchtrail healthcheck --port P` is the documented form, as well as
+    // `watchtrail --port P healthcheck`.
+    #[arg(long, env = "WATCHTRAIL_PORT", default_value_t = 4566, global = true)]
     pub port: u16,
 
     /// Address to bind. The Docker image uses 0.0.0.0 so that other containers can reach it.
@@ -21,7 +23,13 @@ pub struct Config {
     pub bind: IpAddr,
 
     /// Directory of the persistent database. Only one watchtrail process may use it at a time.
-    #[arg(long, env = "WATCHTRAIL_DATA_DIR", default_value = ".watchtrail")]
+    // Global: the README's `watchtrail verify-journal --data-dir D` must work.
+    #[arg(
+        long,
+        env = "WATCHTRAIL_DATA_DIR",
+        default_value = ".watchtrail",
+        global = true
+    )]
     pub data_dir: PathBuf,
 
     /// Keep nothing: use a throwaway in-memory database instead of --data-dir.
@@ -45,6 +53,12 @@ pub struct Config {
     #[arg(long, env = "WATCHTRAIL_ENFORCE_SIGNATURES", default_value_t = false)]
     pub enforce_signatures: bool,
 
+    /// With --enforce-signatures, the emulator's own endpoints (`/_watchtrail/*` but health and
+    /// the console's files) need a SigV4-signed request or this token in the
+    /// `x-watchtrail-admin-token` header. Without it, only signed requests are let in.
+    #[arg(long, env = "WATCHTRAIL_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
     /// Record every API call in the CloudTrail journal (LookupEvents). Turning it off only
     /// serves to measure what recording costs.
     #[arg(long, env = "WATCHTRAIL_JOURNAL", default_value_t = true, action = clap::ArgAction::Set)]
@@ -58,6 +72,16 @@ pub struct Config {
     /// runs one pass on demand).
     #[arg(long, env = "WATCHTRAIL_ALARM_EVALUATION_MS", default_value_t = 5000)]
     pub alarm_evaluation_ms: u64,
+
+    /// Most connections served at once; one more is answered 503 ServiceUnavailable and closed.
+    /// Default: the open-file limit less 64 (1024 where it cannot be read).
+    #[arg(long, env = "WATCHTRAIL_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+
+    /// Close a connection on which nothing was sent or received for this long (a stalled
+    /// request's headers or body, an idle keep-alive). 0 never closes one.
+    #[arg(long, env = "WATCHTRAIL_IDLE_TIMEOUT_MS", default_value_t = 60_000)]
+    pub idle_timeout_ms: u64,
 
     /// Log filter, e.g. `info`, `debug`, `watchtrail=trace`.
     #[arg(long, env = "WATCHTRAIL_LOG", default_value = "info")]
@@ -91,11 +115,34 @@ impl Config {
             account_id: "000000000000".into(),
             credentials_file: None,
             enforce_signatures: false,
+            admin_token: None,
             journal: true,
             trail_delivery_ms: 100,
             alarm_evaluation_ms: 5000,
+            max_connections: None,
+            idle_timeout_ms: 60_000,
             log_level: "warn".into(),
             command: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subcommand_flags_may_follow_the_subcommand() {
+        let after =
+            Config::try_parse_from(["watchtrail", "verify-journal", "--data-dir", "/d"]).unwrap();
+        assert!(matches!(after.command, Some(Command::VerifyJournal)));
+        assert_eq!(after.data_dir, PathBuf::from("/d"));
+        let before =
+            Config::try_parse_from(["watchtrail", "--data-dir", "/e", "verify-journal"]).unwrap();
+        assert_eq!(before.data_dir, PathBuf::from("/e"));
+        let health =
+            Config::try_parse_from(["watchtrail", "healthcheck", "--port", "4999"]).unwrap();
+        assert!(matches!(health.command, Some(Command::Healthcheck)));
+        assert_eq!(health.port, 4999);
     }
 }

@@ -203,7 +203,23 @@ fn split_list(value: Option<&str>) -> Vec<String> {
 
 /// Server-sent events of a live tail: `events` carries a JSON array of new events, `lagged` how
 /// many batches were dropped because the page fell behind.
-pub async fn tail(State(state): State<AppState>, Query(query): Query<TailQuery>) -> Response {
+pub async fn tail(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::admin::AdminCaller>,
+    Query(query): Query<TailQuery>,
+) -> Response {
+    // A signed caller tails its own account's groups only (the account of its signature).
+    let account_id = match (caller.account(), query.account_id) {
+        (Some(own), Some(asked)) if asked != own => {
+            return crate::admin::refusal(
+                StatusCode::FORBIDDEN,
+                "AccessDeniedException",
+                &format!("The caller's account {own} may not tail log groups of account {asked}."),
+            )
+        }
+        (Some(own), _) => own.to_string(),
+        (None, asked) => asked.unwrap_or_else(|| state.config.account_id.clone()),
+    };
     let group_names = split_list(Some(&query.log_group_names));
     if group_names.is_empty() || group_names.len() > MAX_TAILED_GROUPS {
         return tail_error(format!(
@@ -223,9 +239,7 @@ pub async fn tail(State(state): State<AppState>, Query(query): Query<TailQuery>)
         },
     };
     let selection = TailSelection {
-        account_id: query
-            .account_id
-            .unwrap_or_else(|| state.config.account_id.clone()),
+        account_id,
         region: query
             .region
             .unwrap_or_else(|| state.config.default_region.clone()),

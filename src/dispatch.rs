@@ -106,6 +106,53 @@ fn into_reply(encoded: Encoded, request_id: &str) -> Reply {
     }
 }
 
+/// The answer to a body that could not be read: over [`MAX_BODY_BYTES`] (`too_large`), or
+/// not sent in full before the connection's idle timeout. Service and protocol come from what
+/// the headers, path and URL say (a query request's Action is in the body, so those fall back
+/// to the signed service).
+pub fn unreadable_body(
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    too_large: bool,
+) -> Reply {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let signing_service = header(headers, "authorization")
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').nth(3));
+    let signals = RequestSignals {
+        method: method.as_str(),
+        path,
+        query,
+        target: header(headers, "x-amz-target"),
+        content_type: header(headers, "content-type"),
+        smithy_protocol: header(headers, "smithy-protocol"),
+        signing_service,
+        body: &[],
+    };
+    let (service, protocol) = match detect(&signals) {
+        Ok(d) => (d.service, d.protocol),
+        Err(e) => (e.service, e.protocol),
+    };
+    let wire = if too_large {
+        WireError::client(
+            "RequestEntityTooLarge",
+            format!("Request size exceeded {MAX_BODY_BYTES} bytes"),
+        )
+        .with_status(413)
+    } else {
+        WireError::client(
+            "RequestTimeout",
+            "Your socket connection to the server was not read from or written to within the timeout period.",
+        )
+    };
+    into_reply(
+        protocol::encode_error(service, protocol, &wire, &request_id),
+        &request_id,
+    )
+}
+
 /// Returns (service, protocol, response, operation name) for logging.
 async fn process(
     state: &AppState,
@@ -203,7 +250,7 @@ async fn process(
         Err(_) => None,
     };
     if state.config.enforce_signatures {
-        if let Err(e) = enforce(state, &signing, signature.as_ref()) {
+        if let Err(e) = enforce(state, &signing, signature.as_ref(), service, protocol) {
             return fail(sigv4_error(&e, protocol));
         }
     }
@@ -309,8 +356,34 @@ fn enforce(
     state: &AppState,
     signing: &sigv4::SigningInput<'_>,
     signature: Option<&sigv4::SignatureInfo>,
+    service: ServiceId,
+    protocol: Protocol,
 ) -> Result<(), SigV4Error> {
     let signature = signature.ok_or(SigV4Error::MissingAuthenticationToken)?;
+    // awsJson names the operation only in X-Amz-Target: unsigned, a captured CreateLogGroup
+    // could be replayed as DeleteLogGroup. (CBOR names it in the path, query in the body or
+    // URL, both always signed.)
+    if matches!(protocol, Protocol::Json10 | Protocol::Json11) {
+        sigv4::require_signed(signature, &["x-amz-target"], "'X-Amz-Target'")?;
+    }
+    // A scope for another service (`logs` for CloudWatch) is refused as AWS refuses it: the
+    // signing key is derived per service.
+    if signature.scope.service != service.signing_name() {
+        return Err(SigV4Error::wrong_service(service.signing_name()));
+    }
+    // The scope's region is the data partition: an invented one would open an empty one.
+    if !crate::auth::regions::is_known(&signature.scope.region) {
+        return Err(SigV4Error::wrong_region(&signature.scope.region));
+    }
+    verify_signature(state, signing, signature)
+}
+
+/// Checks a parsed signature against the caller's secret and the server's clock.
+pub(crate) fn verify_signature(
+    state: &AppState,
+    signing: &sigv4::SigningInput<'_>,
+    signature: &sigv4::SignatureInfo,
+) -> Result<(), SigV4Error> {
     let secret = state
         .credentials
         .secret_for(&signature.scope.access_key_id)

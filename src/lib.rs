@@ -3,12 +3,14 @@
 //!
 //! A tour, in the order a request meets the modules:
 //!
+//! - [`listener`]: the TCP listener: connection cap and idle timeout.
 //! - [`server`]: the axum host; emulator endpoints (`/_watchtrail/...`) and one fallback that
 //!   hands AWS requests to [`dispatch`].
 //! - [`dispatch`]: detect → identify → decode → validate → handle → encode, the only module
 //!   that sees both the wire and the services.
 //! - [`protocol`]: the AWS protocols (query/XML, awsJson, RPC v2 CBOR) driven by the embedded
 //!   service models, validation from the models, and AWS's error bodies.
+//! - [`admin`]: who may use the emulator's own endpoints under `--enforce-signatures`.
 //! - [`auth`]: SigV4 parsing and verification; identity and account from the access key.
 //! - [`services`]: one folder per service with its handlers, engines and SQL.
 //! - [`store`]: the SQLite database, its group-commit writer and the migrations.
@@ -16,12 +18,14 @@
 //!
 //! [`serve`] is what `main` and the integration tests both start.
 
+pub mod admin;
 pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod console;
 pub mod context;
 pub mod dispatch;
+pub mod listener;
 pub mod protocol;
 pub mod server;
 pub mod services;
@@ -31,6 +35,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use std::time::Duration;
+
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::auth::{Credentials, CredentialsError};
@@ -121,6 +128,10 @@ pub async fn serve(
     clock: SharedClock,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
+    let cap = config
+        .max_connections
+        .unwrap_or_else(listener::default_connection_cap);
+    let idle = (config.idle_timeout_ms > 0).then(|| Duration::from_millis(config.idle_timeout_ms));
     let (state, writer) = build(config, clock).await?;
     let app = server::router(state.clone());
     let live = state.services.logs.live().clone();
@@ -129,6 +140,8 @@ pub async fn serve(
         // Open live tails would hold their connections (and so the drain) open for ever.
         live.close();
     };
+    // `tap_io` only to get axum's connect-info for a listener of our own.
+    let listener = listener::Guarded::new(listener, cap, idle).tap_io(|_| {});
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

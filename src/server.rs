@@ -31,14 +31,21 @@ pub struct Inner {
 pub type AppState = Arc<Inner>;
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/_watchtrail/health", get(health))
+    // What changes or reveals data is closed under --enforce-signatures (see `admin`).
+    let guarded = Router::new()
         .route("/_watchtrail/reset", post(reset))
         .route("/moto-api/reset", post(reset))
         .route("/_watchtrail/journal/verify", get(verify_journal))
         .route("/_watchtrail/deliveries", get(list_deliveries))
         .route("/_watchtrail/alarms/evaluate", post(evaluate_alarms))
         .route("/_watchtrail/logs/tail", get(crate::console::tail))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::admin::authorize,
+        ));
+    Router::new()
+        .route("/_watchtrail/health", get(health))
+        .merge(guarded)
         .route("/_watchtrail/console", get(console_page))
         .route("/_watchtrail/console/", get(console_page))
         .route("/_watchtrail/console/{*path}", get(console_page))
@@ -127,10 +134,15 @@ async fn verify_journal(State(state): State<AppState>) -> Response {
 
 /// Lists recorded deliveries (alarm actions' SNS messages, rule targets not hosted here, API
 /// destination attempts), oldest first; `?target=&origin=&source=&after=&limit=` narrow it.
+/// A signed caller sees only its own account's.
 async fn list_deliveries(
     State(state): State<AppState>,
-    axum::extract::Query(filter): axum::extract::Query<crate::services::deliveries::DeliveryFilter>,
+    axum::Extension(caller): axum::Extension<crate::admin::AdminCaller>,
+    axum::extract::Query(mut filter): axum::extract::Query<
+        crate::services::deliveries::DeliveryFilter,
+    >,
 ) -> Response {
+    filter.account_id = caller.account().map(str::to_string);
     match state.services.deliveries.list(&filter).await {
         Ok(list) => axum::Json(json!({ "deliveries": list })).into_response(),
         Err(e) => {
@@ -173,12 +185,18 @@ async fn aws(
     }
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
-        Err(_) => {
-            return (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "Request body is larger than the emulator accepts",
-            )
-                .into_response();
+        // Too large, or never finished: answered like every other error, in the protocol's
+        // shape, so SDKs surface a code and a message instead of a parse failure.
+        Err(e) => {
+            let too_large = std::error::Error::source(&e)
+                .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+            return into_response(dispatch::unreadable_body(
+                &parts.method,
+                parts.uri.path(),
+                parts.uri.query(),
+                &parts.headers,
+                too_large,
+            ));
         }
     };
     let raw = RawRequest {
@@ -189,7 +207,10 @@ async fn aws(
         body,
         remote,
     };
-    let reply = dispatch::handle(&state, raw).await;
+    into_response(dispatch::handle(&state, raw).await)
+}
+
+fn into_response(reply: dispatch::Reply) -> Response {
     let mut response = Response::new(Body::from(reply.body));
     *response.status_mut() = reply.status;
     let headers = response.headers_mut();

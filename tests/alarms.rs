@@ -532,6 +532,117 @@ async fn composite_alarms_follow_their_children() {
     env.server.stop().await;
 }
 
+/// The campaign's crash: an AlarmRule of ~3,000 nested parentheses (6 KB, under AWS's 10,240
+/// characters) overflowed a worker's stack and aborted the server. It must be refused with
+/// ValidationError, the server must keep serving, and the deepest rule that parses must go
+/// through evaluation, describe and delete.
+#[tokio::test]
+async fn deeply_nested_alarm_rules_are_refused_and_the_deepest_accepted_one_works() {
+    let env = start().await;
+    env.alarm("child", "A").send().await.unwrap();
+    let hostile = format!("{}ALARM(child){}", "(".repeat(3000), ")".repeat(3000));
+    assert_eq!(hostile.len(), 6012);
+    let err = env
+        .cw
+        .put_composite_alarm()
+        .alarm_name("hostile")
+        .alarm_rule(&hostile)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("ValidationError"));
+    assert_eq!(
+        err.message(),
+        Some("Invalid AlarmRule: The expression has 6001 elements; an AlarmRule can have as many as 500 elements (child alarms, TRUE or FALSE statements, and parentheses)")
+    );
+    // NOT nests without adding elements; the nesting cap answers it.
+    let nots = format!("{}ALARM(child)", "NOT ".repeat(2500));
+    let err = env
+        .cw
+        .put_composite_alarm()
+        .alarm_name("hostile")
+        .alarm_rule(&nots)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("ValidationError"));
+    assert_eq!(
+        err.message(),
+        Some("Invalid AlarmRule: The rule is nested more than 100 levels deep")
+    );
+
+    // The deepest rule accepted: 100 levels, half parentheses and half NOTs (an even number of
+    // NOTs, so it is ALARM(child)).
+    let deepest = format!("{}ALARM(child){}", "(NOT ".repeat(50), ")".repeat(50));
+    env.cw
+        .put_composite_alarm()
+        .alarm_name("deep")
+        .alarm_rule(&deepest)
+        .send()
+        .await
+        .unwrap();
+    env.cw
+        .set_alarm_state()
+        .alarm_name("child")
+        .state_value(StateValue::Alarm)
+        .state_reason("testing")
+        .send()
+        .await
+        .unwrap();
+    let described = env
+        .cw
+        .describe_alarms()
+        .alarm_names("deep")
+        .alarm_types(AlarmType::CompositeAlarm)
+        .send()
+        .await
+        .unwrap();
+    let deep = described.composite_alarms().first().cloned().unwrap();
+    assert_eq!(deep.alarm_rule(), Some(deepest.as_str()));
+    assert_eq!(deep.state_value(), Some(&StateValue::Alarm));
+    let parents = env
+        .cw
+        .describe_alarms()
+        .parents_of_alarm_name("child")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(parents.composite_alarms().len(), 1);
+    env.clock.advance_ms(MINUTE);
+    // The child goes back to INSUFFICIENT_DATA (no data) and the deep parent to OK.
+    assert_eq!(env.evaluate().await, 2);
+    let deep = env
+        .cw
+        .describe_alarms()
+        .alarm_names("deep")
+        .alarm_types(AlarmType::CompositeAlarm)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        deep.composite_alarms()[0].state_value(),
+        Some(&StateValue::Ok)
+    );
+    env.cw
+        .delete_alarms()
+        .alarm_names("deep")
+        .alarm_names("child")
+        .send()
+        .await
+        .unwrap();
+    let left = env
+        .cw
+        .describe_alarms()
+        .alarm_types(AlarmType::CompositeAlarm)
+        .alarm_types(AlarmType::MetricAlarm)
+        .send()
+        .await
+        .unwrap();
+    assert!(left.composite_alarms().is_empty());
+    assert!(left.metric_alarms().is_empty());
+    env.server.stop().await;
+}
+
 #[tokio::test]
 async fn invalid_alarms_are_refused_with_aws_errors() {
     let env = start().await;

@@ -6,6 +6,7 @@
 //! in the credentials file maps to its account, a 12-digit key is its own account id, anything
 //! else lands in the default account.
 
+pub mod regions;
 pub mod sigv4;
 
 use std::collections::HashMap;

@@ -172,6 +172,18 @@ pub fn verify(
     secret_access_key: &str,
     now: SystemTime,
 ) -> Result<(), SigV4Error> {
+    // What a signature must cover, whatever the client chose to list: the host (else a
+    // captured request replays against another endpoint) and its own time stamp (else it
+    // replays outside the 15-minute window). A presigned request's X-Amz-Date is in the query,
+    // which is always signed.
+    require_signed(info, &["host", ":authority"], "'Host' or ':authority'")?;
+    if !info.presigned {
+        if input.headers.contains_key("x-amz-date") {
+            require_signed(info, &["x-amz-date"], "'X-Amz-Date'")?;
+        } else {
+            require_signed(info, &["date"], "'Date'")?;
+        }
+    }
     let amz_date = &info.amz_date;
     let signed_at = parse_amz_date(amz_date).ok_or_else(|| SigV4Error::IncompleteSignature(format!(
         "Date must be in ISO-8601 'basic format'. Got '{amz_date}'. See http://en.wikipedia.org/wiki/ISO_8601"
@@ -183,18 +195,15 @@ pub fn verify(
     // Time checks come first: they are cheap and spare hashing the body of a stale request.
     check_time(info, input.query.unwrap_or(""), signed_at, now)?;
 
+    // Outside S3 the payload hash is always the body's own SHA-256, whatever
+    // x-amz-content-sha256 declares: UNSIGNED-PAYLOAD (or any other marker) would leave the body
+    // out of the signature, and a tampered body would pass. Only a presigned request without a
+    // body may have been signed as UNSIGNED-PAYLOAD: there is no payload to protect.
     let body_hash = hex::encode(Sha256::digest(input.body));
-    let declared = input.headers.get("x-amz-content-sha256");
-    let declared = declared.map(|v| String::from_utf8_lossy(v.as_bytes()));
-    let payload_hashes: Vec<Cow<'_, str>> = match declared {
-        // A declared digest stands only if it is the body's own, else a tampered body would pass.
-        Some(digest) if digest.len() == 64 && !digest.eq_ignore_ascii_case(&body_hash) => {
-            vec![body_hash.into()]
-        }
-        Some(marker) => vec![marker],
-        // A presigned URL may have been made before its body existed.
-        None if info.presigned => vec![body_hash.into(), "UNSIGNED-PAYLOAD".into()],
-        None => vec![body_hash.into()],
+    let payload_hashes: Vec<Cow<'_, str>> = if info.presigned && input.body.is_empty() {
+        vec![body_hash.into(), "UNSIGNED-PAYLOAD".into()]
+    } else {
+        vec![body_hash.into()]
     };
     let day = UNIX_EPOCH + Duration::from_secs(u64::try_from(signed_at).unwrap_or_default());
     let scope = &info.scope;
@@ -219,6 +228,25 @@ pub fn verify(
     let (canonical_request, string_to_sign) = first_failure.unwrap_or_default();
     // AWS echoes both so that a client can diff them against its own.
     Err(SigV4Error::SignatureDoesNotMatch(format!("{MISMATCH}\n\nThe Canonical String for this request should have been\n'{canonical_request}'\n\nThe String-to-Sign should have been\n'{string_to_sign}'\n")))
+}
+
+/// Refuses a signature whose SignedHeaders list none of `names` (lower-case), as AWS does:
+/// `'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.`
+pub fn require_signed(
+    info: &SignatureInfo,
+    names: &[&str],
+    display: &str,
+) -> Result<(), SigV4Error> {
+    if info
+        .signed_headers
+        .iter()
+        .any(|signed| names.contains(&signed.as_str()))
+    {
+        return Ok(());
+    }
+    Err(SigV4Error::IncompleteSignature(format!(
+        "{display} must be a 'SignedHeader' in the AWS Authorization."
+    )))
 }
 
 /// The signature parts of a request, from its query string or from its headers.
@@ -852,6 +880,25 @@ mod tests {
             presign: Option<(u64, Payload)>,
             token: Option<&str>,
         ) -> Signed {
+            sign_as_sdk(method, uri, headers, body, presign, token, false)
+        }
+
+        /// A header-signed request whose client declared `x-amz-content-sha256:
+        /// UNSIGNED-PAYLOAD` and signed that marker instead of the body's hash (what S3
+        /// clients do).
+        pub fn signed_unsigned_payload(uri: &str, headers: &[(&str, &str)], body: &[u8]) -> Signed {
+            sign_as_sdk("POST", uri, headers, body, None, None, true)
+        }
+
+        fn sign_as_sdk(
+            method: &str,
+            uri: &str,
+            headers: &[(&str, &str)],
+            body: &[u8],
+            presign: Option<(u64, Payload)>,
+            token: Option<&str>,
+            unsigned_header: bool,
+        ) -> Signed {
             let identity: Identity = Credentials::new(
                 "AKIDROUNDTRIP",
                 "round/trip+secret",
@@ -862,6 +909,11 @@ mod tests {
             .into();
             let mut settings = SigningSettings::default();
             let mut payload = SignableBody::Bytes(body);
+            if unsigned_header {
+                settings.payload_checksum_kind =
+                    aws_sigv4::http_request::PayloadChecksumKind::XAmzSha256;
+                payload = SignableBody::UnsignedPayload;
+            }
             if let Some((expires, kind)) = presign {
                 settings.signature_location = SignatureLocation::QueryParams;
                 settings.expires_in = Some(Duration::from_secs(expires));
@@ -954,13 +1006,15 @@ mod tests {
                     token,
                 ),
             ),
+            // Presigned as UNSIGNED-PAYLOAD: accepted only without a body, as there is then
+            // nothing the signature leaves out.
             (
                 "presigned+unsigned+token",
                 signed(
-                    "POST",
-                    uri,
-                    JSON_HEADERS,
-                    json,
+                    "GET",
+                    presign_uri,
+                    &[],
+                    b"",
                     Some((60, Payload::Unsigned)),
                     token,
                 ),
@@ -1022,19 +1076,103 @@ mod tests {
                 );
                 variants.push(("target header", target));
             }
+            // Every body is signed, even where the client declared it unsigned.
             let mut body = flipped();
             body.body.push(b' ');
-            if name.contains("unsigned") {
-                // The client chose not to sign the body, so a changed body still verifies.
-                check(&body.input(), "round/trip+secret", at(SIGNED_AT)).unwrap();
-            } else {
-                variants.push(("body", body));
-            }
+            variants.push(("body", body));
             for (what, variant) in variants {
                 let err = check(&variant.input(), "round/trip+secret", at(SIGNED_AT)).unwrap_err();
                 assert!(is_mismatch(&err), "{name}/{what}: {err:?}");
             }
         }
+    }
+
+    #[test]
+    fn unsigned_payload_is_refused_outside_s3() {
+        let json = br#"{"logGroupName":"app"}"#;
+        let uri = "https://logs.eu-west-1.amazonaws.com/";
+        // x-amz-content-sha256: UNSIGNED-PAYLOAD in the header form, whether the body is the
+        // one sent or a tampered one: the payload hash is the body's own.
+        let request = signer::signed_unsigned_payload(uri, JSON_HEADERS, json);
+        assert_eq!(
+            request.headers["x-amz-content-sha256"],
+            HeaderValue::from_static("UNSIGNED-PAYLOAD")
+        );
+        let err = check(&request.input(), "round/trip+secret", at(SIGNED_AT)).unwrap_err();
+        assert!(is_mismatch(&err), "{err:?}");
+        let sha = hex::encode(Sha256::digest(json));
+        assert!(err.to_string().contains(&sha), "{err}");
+        let mut tampered = request.input();
+        tampered.body = br#"{"logGroupName":"victim"}"#;
+        assert!(is_mismatch(
+            &check(&tampered, "round/trip+secret", at(SIGNED_AT)).unwrap_err()
+        ));
+        // Presigned as UNSIGNED-PAYLOAD with a body: the body is not covered, so refused.
+        let presigned = signed(
+            "POST",
+            uri,
+            JSON_HEADERS,
+            json,
+            Some((60, Payload::Unsigned)),
+            None,
+        );
+        assert!(is_mismatch(
+            &check(&presigned.input(), "round/trip+secret", at(SIGNED_AT)).unwrap_err()
+        ));
+    }
+
+    #[test]
+    fn host_and_the_time_stamp_must_be_signed() {
+        // The IAM example re-signed over content-type;x-amz-date only: refused before any
+        // hashing, whatever the signature.
+        let unsigned_host =
+            IAM_AUTHORIZATION.replace("content-type;host;x-amz-date", "content-type;x-amz-date");
+        let headers = iam_headers(&unsigned_host, "20150830T123600Z");
+        let request = input(
+            "GET",
+            "/",
+            Some("Action=ListUsers&Version=2010-05-08"),
+            &headers,
+            b"",
+        );
+        let err = check(&request, SECRET, at(EXAMPLE_TIME)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
+        );
+        assert_eq!(
+            (err.code(false), err.code(true)),
+            ("IncompleteSignature", "IncompleteSignatureException")
+        );
+        let unsigned_date =
+            IAM_AUTHORIZATION.replace("content-type;host;x-amz-date", "content-type;host");
+        let headers = iam_headers(&unsigned_date, "20150830T123600Z");
+        let request = input(
+            "GET",
+            "/",
+            Some("Action=ListUsers&Version=2010-05-08"),
+            &headers,
+            b"",
+        );
+        assert_eq!(
+            check(&request, SECRET, at(EXAMPLE_TIME))
+                .unwrap_err()
+                .to_string(),
+            "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization."
+        );
+        // Without X-Amz-Date, the Date header carries the time and must be signed instead.
+        let headers = header_map(&[
+            ("authorization", &unsigned_date),
+            ("host", "iam.amazonaws.com"),
+            ("date", "20150830T123600Z"),
+        ]);
+        let request = input("GET", "/", None, &headers, b"");
+        assert_eq!(
+            check(&request, SECRET, at(EXAMPLE_TIME))
+                .unwrap_err()
+                .to_string(),
+            "'Date' must be a 'SignedHeader' in the AWS Authorization."
+        );
     }
 
     #[test]

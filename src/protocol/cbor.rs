@@ -93,7 +93,14 @@ fn read(
         }
         (ShapeKind::String, Cbor::Text(s)) => Ok(Value::String(s)),
         (ShapeKind::Boolean, Cbor::Bool(b)) => Ok(Value::Bool(b)),
-        (ShapeKind::Integer | ShapeKind::Long, Cbor::Integer(i)) => i64::try_from(i128::from(i))
+        // An Integer is 32 bits on AWS's side, a Long 64.
+        (ShapeKind::Integer, Cbor::Integer(i)) => i32::try_from(i128::from(i))
+            .map(Value::from)
+            .map_err(|_| DecodeError::InvalidValue {
+                path: path.dotted(),
+                message: format!("The value for parameter {} is out of range.", path.dotted()),
+            }),
+        (ShapeKind::Long, Cbor::Integer(i)) => i64::try_from(i128::from(i))
             .map(Value::from)
             .map_err(|_| DecodeError::InvalidValue {
                 path: path.dotted(),
@@ -117,8 +124,13 @@ fn read(
             ShapeKind::Timestamp,
             v @ (Cbor::Tag(TAG_EPOCH, _) | Cbor::Integer(_) | Cbor::Float(_)),
         ) => match number(&v) {
-            Some(f) if f.is_finite() => Ok(Value::from(f)),
-            _ => Err(malformed(path, "an epoch timestamp")),
+            // Finite is not enough: services compute with client times, so only dates are
+            // let through (years 1 to 9999).
+            Some(f) if super::timestamp::in_range(f) => Ok(Value::from(f)),
+            _ => Err(malformed(
+                path,
+                "an epoch timestamp between years 1 and 9999",
+            )),
         },
         (ShapeKind::Blob, Cbor::Bytes(bytes)) => Ok(Value::String(
             base64::engine::general_purpose::STANDARD.encode(bytes),
@@ -271,6 +283,43 @@ mod tests {
             doc,
             json!({"Namespace":"App","StartTime":1_704_164_645.0,"EndTime":1_704_164_700.5,"Period":60})
         );
+    }
+
+    #[test]
+    fn timestamps_outside_years_1_to_9999_are_refused() {
+        let m = model(ServiceId::CloudWatch);
+        let shape = m.operation("GetMetricStatistics").unwrap().input.unwrap();
+        let body = to_cbor(&Cbor::Map(vec![(
+            text("StartTime"),
+            Cbor::Tag(1, Box::new(Cbor::Float(-1e300))),
+        )]));
+        assert_eq!(
+            decode(m, shape, &body).unwrap_err(),
+            DecodeError::Malformed(
+                "Expected an epoch timestamp between years 1 and 9999 at 'StartTime'".into()
+            )
+        );
+        let body = to_cbor(&Cbor::Map(vec![(
+            text("EndTime"),
+            Cbor::Tag(1, Box::new(Cbor::Integer(i64::MAX.into()))),
+        )]));
+        assert!(decode(m, shape, &body).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let m = model(ServiceId::Logs);
+        let shape = m.operation("PutLogEvents").unwrap().input.unwrap();
+        // 100,000 nested maps under an unknown member: refused by the reader's limit.
+        let mut deep = vec![0xa1u8, 0x61, b'x'];
+        for _ in 0..100_000 {
+            deep.extend_from_slice(&[0xa1, 0x61, b'x']);
+        }
+        deep.push(0x01);
+        assert!(matches!(
+            decode(m, shape, &deep),
+            Err(DecodeError::Malformed(_))
+        ));
     }
 
     #[test]

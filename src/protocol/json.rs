@@ -93,12 +93,28 @@ pub(crate) fn normalize(
         }
         (ShapeKind::String, v @ Value::String(_)) => Ok(v),
         (ShapeKind::Boolean, v @ Value::Bool(_)) => Ok(v),
-        (ShapeKind::Integer | ShapeKind::Long, Value::Number(n)) => {
+        (ShapeKind::Integer, Value::Number(n)) if n.as_i64().is_some() => {
+            // An Integer is 32 bits on AWS's side: a larger value is no integer of the
+            // shape (and must not reach the services' arithmetic as one).
+            match n.as_i64().and_then(|i| i32::try_from(i).ok()) {
+                Some(i) => Ok(Value::from(i)),
+                None => Err(DecodeError::Malformed(format!(
+                    "Value {n} at '{}' is out of range for an Integer",
+                    path.dotted()
+                ))),
+            }
+        }
+        (kind @ (ShapeKind::Integer | ShapeKind::Long), Value::Number(n)) => {
+            let limit = if matches!(kind, ShapeKind::Integer) {
+                2_147_483_647.0
+            } else {
+                9.0e15
+            };
             if let Some(i) = n.as_i64() {
                 Ok(Value::from(i))
             } else {
                 match n.as_f64() {
-                    Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Value::from(f as i64)),
+                    Some(f) if f.fract() == 0.0 && f.abs() <= limit => Ok(Value::from(f as i64)),
                     _ => Err(DecodeError::InvalidValue {
                         path: path.dotted(),
                         message: format!("Value {n} at '{}' is not a valid integer", path.dotted()),
@@ -118,7 +134,12 @@ pub(crate) fn normalize(
             other => Err(type_error(&Value::String(other.to_string()), "a Double", path)),
         },
         (ShapeKind::Timestamp, Value::Number(n)) => match n.as_f64() {
-            Some(f) => Ok(Value::from(f)),
+            Some(f) if super::timestamp::in_range(f) => Ok(Value::from(f)),
+            // A number no date can be (-1e300): the services' arithmetic never sees it.
+            Some(_) => Err(DecodeError::Malformed(format!(
+                "Value {n} at '{}' is out of range for a Timestamp",
+                path.dotted()
+            ))),
             None => Err(type_error(&Value::Number(n), "a Timestamp", path)),
         },
         (ShapeKind::Timestamp, Value::String(text)) => match super::timestamp::parse(&text) {
@@ -218,6 +239,38 @@ mod tests {
         assert!(matches!(
             decode(m, shape, br#"{"Period":1e400}"#),
             Err(DecodeError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn integers_are_32_bits() {
+        let (m, shape) = input_of(ServiceId::CloudWatch, "GetMetricStatistics");
+        assert_eq!(
+            decode(m, shape, br#"{"Period":2147483648}"#).unwrap_err(),
+            DecodeError::Malformed(
+                "Value 2147483648 at 'Period' is out of range for an Integer".into()
+            )
+        );
+        let doc = decode(m, shape, br#"{"Period":2147483647}"#).unwrap();
+        assert_eq!(doc["Period"], 2_147_483_647);
+    }
+
+    #[test]
+    fn timestamps_outside_years_1_to_9999_are_refused() {
+        let (m, shape) = input_of(ServiceId::CloudWatch, "GetMetricStatistics");
+        let err = decode(m, shape, br#"{"StartTime":-1e300}"#).unwrap_err();
+        assert_eq!(
+            err,
+            DecodeError::Malformed(
+                "Value -1e+300 at 'StartTime' is out of range for a Timestamp".into()
+            )
+        );
+        assert!(decode(m, shape, br#"{"EndTime":253402300800}"#).is_err());
+        let doc = decode(m, shape, br#"{"EndTime":253402300799}"#).unwrap();
+        assert_eq!(doc["EndTime"], 253_402_300_799.0);
+        assert!(matches!(
+            decode(m, shape, br#"{"EndTime":"10000-01-01T00:00:00Z"}"#),
+            Err(DecodeError::InvalidValue { .. })
         ));
     }
 

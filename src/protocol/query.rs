@@ -160,7 +160,13 @@ fn read(
                     "false" => Value::Bool(false),
                     _ => return Err(invalid("boolean", text)),
                 },
-                ShapeKind::Integer | ShapeKind::Long => Value::from(
+                // An Integer is 32 bits on AWS's side, a Long 64.
+                ShapeKind::Integer => Value::from(
+                    text.trim()
+                        .parse::<i32>()
+                        .map_err(|_| invalid("integer", text))?,
+                ),
+                ShapeKind::Long => Value::from(
                     text.trim()
                         .parse::<i64>()
                         .map_err(|_| invalid("integer", text))?,

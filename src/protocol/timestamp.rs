@@ -5,9 +5,26 @@
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 
+/// Earliest timestamp accepted from a client: 0001-01-01T00:00:00Z, in epoch seconds.
+pub const MIN_EPOCH_SECONDS: f64 = -62_135_596_800.0;
+/// Latest timestamp accepted from a client: 9999-12-31T23:59:59.999Z, in epoch seconds.
+pub const MAX_EPOCH_SECONDS: f64 = 253_402_300_799.999;
+
+/// Whether a client's timestamp is one a date can be (years 1 to 9999, as ISO 8601 and AWS's
+/// own serializers write them). Everything a document carries past decoding lies in this range,
+/// so epoch milliseconds of it (at most ±2.6e14) never overflow an `i64`, nor do differences
+/// of two of them: services can do arithmetic on client times without wrapping.
+pub fn in_range(epoch_seconds: f64) -> bool {
+    (MIN_EPOCH_SECONDS..=MAX_EPOCH_SECONDS).contains(&epoch_seconds)
+}
+
 /// Parses the timestamp forms clients send: ISO 8601 with or without offset or fraction, or
-/// epoch seconds as text.
+/// epoch seconds as text. Times outside [`in_range`] are no timestamp.
 pub fn parse(text: &str) -> Option<f64> {
+    parse_any(text).filter(|s| in_range(*s))
+}
+
+fn parse_any(text: &str) -> Option<f64> {
     let text = text.trim();
     if let Ok(seconds) = text.parse::<f64>() {
         return seconds.is_finite().then_some(seconds);
@@ -58,6 +75,13 @@ mod tests {
         assert_eq!(parse("1704164645"), Some(1_704_164_645.0));
         assert_eq!(parse("2024-01-02"), Some(1_704_153_600.0));
         assert_eq!(parse("yesterday"), None);
+        // Out of the years 1..=9999: no timestamp, whichever form.
+        assert_eq!(parse("-1e300"), None);
+        assert_eq!(parse("1e300"), None);
+        assert_eq!(parse("253402300800"), None);
+        assert_eq!(parse("253402300799"), Some(253_402_300_799.0));
+        assert_eq!(parse("-62135596800"), Some(-62_135_596_800.0));
+        assert_eq!(parse("-62135596801"), None);
         assert_eq!(parse("NaN"), None);
     }
 

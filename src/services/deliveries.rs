@@ -74,6 +74,10 @@ pub struct DeliveryFilter {
     /// Only deliveries with an id above this one (to poll for new ones).
     pub after: Option<i64>,
     pub limit: Option<i64>,
+    /// Only this account's deliveries. Set by the server from the caller's verified identity,
+    /// never read from the query string.
+    #[serde(skip)]
+    pub account_id: Option<String>,
 }
 
 #[derive(Clone)]
@@ -127,13 +131,15 @@ impl Deliveries {
             "SELECT id, account_id, region, origin, target, target_kind, source, subject, body, \
              status, attempts, error, created_ms FROM deliveries \
              WHERE (?1 IS NULL OR target = ?1) AND (?2 IS NULL OR origin = ?2) \
-             AND (?3 IS NULL OR source = ?3) AND id > ?4 ORDER BY id LIMIT ?5",
+             AND (?3 IS NULL OR source = ?3) AND id > ?4 \
+             AND (?6 IS NULL OR account_id = ?6) ORDER BY id LIMIT ?5",
         )
         .bind(&filter.target)
         .bind(&filter.origin)
         .bind(&filter.source)
         .bind(filter.after.unwrap_or(0))
         .bind(filter.limit.unwrap_or(1000).clamp(1, 10_000))
+        .bind(&filter.account_id)
         .fetch_all(self.db.reader())
         .await?;
         Ok(rows

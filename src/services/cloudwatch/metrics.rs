@@ -45,11 +45,35 @@ type ParamName<'a> = &'a dyn Fn() -> String;
 fn check_value(value: f64, parameter: ParamName<'_>) -> Result<()> {
     if !value.is_finite() || value.abs() > MAX_MAGNITUDE {
         return Err(invalid(format!(
-            "The value {value} for parameter {} is invalid: values must be in the range -2^360 to 2^360.",
+            "The value {} for parameter {} is invalid: values must be in the range -2^360 to 2^360.",
+            java_double(value),
             parameter()
         )));
     }
     Ok(())
+}
+
+/// A double as AWS's (Java) messages print it: `1.0E308`, not 309 digits.
+fn java_double(value: f64) -> String {
+    let magnitude = value.abs();
+    if !value.is_finite() {
+        return value.to_string();
+    }
+    if value == 0.0 || (1e-3..1e7).contains(&magnitude) {
+        // Java writes integral doubles with one decimal: `-2.0`.
+        return if value.fract() == 0.0 {
+            format!("{value:.1}")
+        } else {
+            value.to_string()
+        };
+    }
+    let scientific = format!("{value:e}");
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    if mantissa.contains('.') {
+        format!("{mantissa}E{exponent}")
+    } else {
+        format!("{mantissa}.0E{exponent}")
+    }
 }
 
 fn unit_of(unit: Option<&str>, parameter: &str) -> Result<u8> {
@@ -156,12 +180,23 @@ pub async fn put_metric_data(repo: &MetricsRepo, ctx: &RequestContext, doc: Valu
                     )))
                 }
                 Some(c) => {
+                    // Counts obey the range of values: a count of 1e308 would make the
+                    // datapoint's SampleCount, Sum and Average infinite, and statistics could
+                    // answer none of them.
                     for n in c {
-                        if !n.is_finite() || *n < 0.0 {
+                        check_value(*n, &|| format!("{p}.Counts"))?;
+                        if *n < 0.0 {
                             return Err(invalid(format!(
-                                "The value {n} for parameter {p}.Counts is invalid."
+                                "The value {} for parameter {p}.Counts is invalid: counts must not be negative.",
+                                java_double(*n)
                             )));
                         }
+                    }
+                    // With no sample at all, Average would be 0/0.
+                    if !c.is_empty() && c.iter().all(|n| *n == 0.0) {
+                        return Err(invalid(format!(
+                            "The parameter {p}.Counts must contain at least one count greater than 0."
+                        )));
                     }
                     c.clone()
                 }
@@ -329,7 +364,9 @@ fn metrics_last_id(metrics: &[(i64, Metric)], fallback: i64) -> i64 {
 /// 15 days, 5 minutes within 63 days, else the hour; high-resolution periods round to their
 /// own multiple of seconds.
 fn round_start(start_ms: i64, period: i64, now_ms: i64) -> i64 {
-    let age = now_ms - start_ms;
+    // Saturating: client times are dates (see protocol::timestamp::in_range), but this must
+    // not wrap whatever a caller passes.
+    let age = now_ms.saturating_sub(start_ms);
     let unit_ms = if period < 60 {
         period.saturating_mul(1000)
     } else if age <= 15 * 86_400_000 {
@@ -506,7 +543,10 @@ pub async fn get_metric_statistics(
     }
     let start = round_start(start, request.period, ctx.now_ms);
     let period_ms = request.period.saturating_mul(1000);
-    let requested = (end - start).saturating_add(period_ms - 1) / period_ms;
+    let requested = end
+        .saturating_sub(start)
+        .saturating_add(period_ms.saturating_sub(1))
+        / period_ms.max(1);
     if requested > MAX_DATAPOINTS {
         return Err(combination(format!(
             "You have requested up to {requested} datapoints, which exceeds the limit of 1440. You may reduce the datapoints requested by increasing Period, or decreasing the time range."
@@ -992,6 +1032,15 @@ fn is_valid_query_id(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn doubles_print_as_aws_prints_them() {
+        assert_eq!(java_double(1e308), "1.0E308");
+        assert_eq!(java_double(-2.5e-7), "-2.5E-7");
+        assert_eq!(java_double(-2.0), "-2.0");
+        assert_eq!(java_double(0.25), "0.25");
+        assert_eq!(java_double(12_345_678.0), "1.2345678E7");
+    }
 
     #[test]
     fn start_time_rounding_follows_the_reference() {

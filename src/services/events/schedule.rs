@@ -98,11 +98,16 @@ impl Schedule {
                 period_ms,
                 anchor_ms,
             } => {
+                // Checked: a firing past the end of time is no firing (None), never a wrapped
+                // time in the past that would fire at once and for ever.
                 if after_ms < *anchor_ms {
-                    return Some(anchor_ms + period_ms);
+                    return anchor_ms.checked_add(*period_ms);
                 }
-                let periods = (after_ms - anchor_ms) / period_ms + 1;
-                Some(anchor_ms + periods * period_ms)
+                let periods = after_ms
+                    .checked_sub(*anchor_ms)?
+                    .checked_div(*period_ms)?
+                    .checked_add(1)?;
+                anchor_ms.checked_add(periods.checked_mul(*period_ms)?)
             }
             Kind::Cron(cron) => cron.next_after(after_ms),
         }
@@ -125,7 +130,14 @@ fn strip_call<'a>(expr: &'a str, name: &str) -> Option<&'a str> {
 
 fn parse_rate(body: &str) -> Option<Kind> {
     let mut parts = body.split(' ');
-    let value: i64 = parts.next().filter(|v| is_digits(v))?.parse().ok()?;
+    // AWS reads the value as a 32-bit integer: larger values are not a valid expression
+    // (and rate(106751991167 days) would otherwise reach the end of i64 milliseconds).
+    let value: i64 = parts
+        .next()
+        .filter(|v| is_digits(v))?
+        .parse::<i32>()
+        .ok()?
+        .into();
     let unit = parts.next()?;
     if parts.next().is_some() || value <= 0 {
         return None;
@@ -518,6 +530,31 @@ mod tests {
                 ms(2024, 3, 6, 8, 0)
             ]
         );
+    }
+
+    #[test]
+    fn huge_rates_are_invalid_and_late_firings_never_wrap() {
+        // The campaign's case: 106751991167 days is just under i64::MAX milliseconds, so the
+        // next firing (anchor + period) wrapped into the past and fired every second.
+        assert_eq!(
+            Schedule::parse("rate(106751991167 days)"),
+            Err(INVALID_EXPRESSION.to_string())
+        );
+        assert_eq!(
+            Schedule::parse("rate(2147483648 minutes)"),
+            Err(INVALID_EXPRESSION.to_string())
+        );
+        let largest = Schedule::parse("rate(2147483647 days)").unwrap();
+        assert_eq!(largest.rate_period_ms(), Some(2_147_483_647 * 86_400_000));
+        let now = 1_764_583_200_000;
+        assert_eq!(
+            largest.clone().anchored_at(now).next_fire_after(now),
+            Some(now + 2_147_483_647 * 86_400_000)
+        );
+        // Near the end of time there is no next firing rather than a wrapped one.
+        assert_eq!(largest.anchored_at(i64::MAX - 10).next_fire_after(0), None);
+        let minute = Schedule::parse("rate(1 minute)").unwrap();
+        assert_eq!(minute.next_fire_after(i64::MAX - 1), None);
     }
 
     #[test]

@@ -338,6 +338,15 @@ pub async fn filter_log_events(
 ) -> Result<FilterLogEventsOutput> {
     let request: FilterLogEventsInput = input(doc)?;
     let name = group_name(request.log_group_name, request.log_group_identifier)?;
+    if let (Some(start), Some(end)) = (request.start_time, request.end_time) {
+        // An empty range is the caller's mistake, which AWS reports rather than answering an
+        // empty page.
+        if start > end {
+            return Err(invalid(format!(
+                "startTime ({start}) must be less than or equal to endTime ({end})."
+            )));
+        }
+    }
     if request.log_stream_names.is_some() && request.log_stream_name_prefix.is_some() {
         return Err(invalid(
             "logStreamNames and logStreamNamePrefix are mutually exclusive parameters.",

@@ -1343,7 +1343,10 @@ impl Alarms {
                         format!("Alarm {} is in ALARM state", suppressor.name),
                     ));
                 }
-                let extension_ms = cfg.actions_suppressor_extension_period.unwrap_or(0) * 1000;
+                let extension_ms = cfg
+                    .actions_suppressor_extension_period
+                    .unwrap_or(0)
+                    .saturating_mul(1000);
                 let left_recently = suppressor.state.previous_value == Some(StateValue::Alarm)
                     && now_ms - suppressor.state.transitioned_ms < extension_ms;
                 left_recently.then(|| {
