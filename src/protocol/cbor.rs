@@ -320,6 +320,17 @@ mod tests {
             decode(m, shape, &deep),
             Err(DecodeError::Malformed(_))
         ));
+        // Tags nest too (a timestamp's number is read through them).
+        let shape = model(ServiceId::CloudWatch)
+            .operation("GetMetricStatistics")
+            .unwrap()
+            .input
+            .unwrap();
+        let mut tags = vec![0xa1u8, 0x69];
+        tags.extend_from_slice(b"StartTime");
+        tags.extend(std::iter::repeat_n(0xc1u8, 100_000));
+        tags.push(0x01);
+        assert!(decode(model(ServiceId::CloudWatch), shape, &tags).is_err());
     }
 
     #[test]
