@@ -9,6 +9,7 @@ CloudWatch speaks three protocols, and its botocore model lists all of them in
 built from a session whose data loader hands out the CloudWatch model with ``metadata.protocol``
 and ``metadata.protocols`` narrowed to a single protocol (see ``ProtocolLoader``).
 """
+import contextlib
 import copy
 import json
 import os
@@ -65,13 +66,13 @@ def _healthy(url):
         return False
 
 
-@pytest.fixture(scope="session")
-def endpoint():
-    """Starts `watchtrail --ephemeral` on a free port, yields its URL, and stops it."""
+@contextlib.contextmanager
+def running_server(*extra_args):
+    """Runs `watchtrail --ephemeral` (plus `extra_args`) on a free port; yields its URL."""
     port = _free_port()
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
-        [_binary(), "--ephemeral", "--port", str(port), "--log-level", "warn"],
+        [_binary(), "--ephemeral", "--port", str(port), "--log-level", "warn", *extra_args],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -96,8 +97,17 @@ def endpoint():
         log.close()
 
 
-def reset_server(url):
-    request = urllib.request.Request(url + "/_watchtrail/reset", method="POST", data=b"")
+@pytest.fixture(scope="session")
+def endpoint():
+    """Starts `watchtrail --ephemeral` on a free port, yields its URL, and stops it."""
+    with running_server() as url:
+        yield url
+
+
+def reset_server(url, admin_token=None):
+    """Wipes the server's state (with `admin_token` where the server enforces signatures)."""
+    headers = {"x-watchtrail-admin-token": admin_token} if admin_token else {}
+    request = urllib.request.Request(url + "/_watchtrail/reset", method="POST", data=b"", headers=headers)
     with urllib.request.urlopen(request, timeout=10) as r:
         assert r.status == 200
 

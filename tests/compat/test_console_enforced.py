@@ -7,8 +7,6 @@ session.
 This module starts its own server (the session's `endpoint` one does not check signatures), and
 its data is written with boto3 clients signing with alice's real secret."""
 import json
-import subprocess
-import tempfile
 import time
 from urllib.parse import quote
 
@@ -16,7 +14,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from conftest import REGION, _binary, _free_port, _healthy, make_client, reset_server
+from conftest import REGION, make_client, reset_server, running_server
 from console_support import Console
 
 ALICE_KEY = "AKIAALICE"
@@ -36,44 +34,24 @@ XSS = '<img src=x onerror="window.__xss=1">'
 # ---------------------------------------------------------------------------------------------
 
 
+# Resets go through the admin token: under enforcement the emulator's own endpoints are closed.
+ADMIN_TOKEN = "console-tests-admin"
+
+
 @pytest.fixture(scope="module")
 def enforced(tmp_path_factory):
     """`watchtrail --ephemeral --enforce-signatures --credentials-file <alice>` on a free port."""
     credentials = tmp_path_factory.mktemp("enforced") / "credentials"
     credentials.write_text(CREDENTIALS)
-    port = _free_port()
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(
-        [_binary(), "--ephemeral", "--port", str(port), "--log-level", "warn",
-         "--enforce-signatures", "--credentials-file", str(credentials)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while not _healthy(url):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            proc.wait()
-            log.seek(0)
-            raise RuntimeError(f"watchtrail did not become healthy on {url}:\n{log.read().decode(errors='replace')}")
-        time.sleep(0.05)
-    try:
+    with running_server("--enforce-signatures", "--credentials-file", str(credentials),
+                        "--admin-token", ADMIN_TOKEN) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @pytest.fixture(autouse=True)
 def reset(enforced):
     """Overrides conftest's: every test starts from an empty server, this module's one."""
-    reset_server(enforced)
+    reset_server(enforced, ADMIN_TOKEN)
     yield
 
 
