@@ -59,6 +59,15 @@ pub struct Config {
     #[arg(long, env = "WATCHTRAIL_ALARM_EVALUATION_MS", default_value_t = 5000)]
     pub alarm_evaluation_ms: u64,
 
+    /// How long a StartLiveTail session stays open before it ends with AWS's
+    /// SessionTimeoutException (AWS: three hours).
+    #[arg(
+        long,
+        env = "WATCHTRAIL_LIVE_TAIL_SESSION_MS",
+        default_value_t = 10_800_000
+    )]
+    pub live_tail_session_ms: u64,
+
     /// Log filter, e.g. `info`, `debug`, `watchtrail=trace`.
     #[arg(long, env = "WATCHTRAIL_LOG", default_value = "info")]
     pub log_level: String,
@@ -94,6 +103,7 @@ impl Config {
             journal: true,
             trail_delivery_ms: 100,
             alarm_evaluation_ms: 5000,
+            live_tail_session_ms: 10_800_000,
             log_level: "warn".into(),
             command: None,
         }

@@ -78,7 +78,10 @@ pub async fn build(
         clock.clone(),
         std::time::Duration::from_millis(config.alarm_evaluation_ms.max(10)),
     );
-    let logs = services::logs::Logs::new(db.clone(), clock.clone(), cloudwatch.publisher());
+    let logs = services::logs::Logs::new(db.clone(), clock.clone(), cloudwatch.publisher())
+        .with_live_tail_session_limit(std::time::Duration::from_millis(
+            config.live_tail_session_ms.max(1),
+        ));
     let log_deliverer = logs.deliverer();
     let services = services::Services {
         cloudwatch,

@@ -190,7 +190,11 @@ async fn aws(
         remote,
     };
     let reply = dispatch::handle(&state, raw).await;
-    let mut response = Response::new(Body::from(reply.body));
+    let body = match reply.stream {
+        Some(stream) => Body::from_stream(stream),
+        None => Body::from(reply.body),
+    };
+    let mut response = Response::new(body);
     *response.status_mut() = reply.status;
     let headers = response.headers_mut();
     for (name, value) in reply.headers {
