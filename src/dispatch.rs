@@ -95,9 +95,13 @@ pub async fn handle(state: &AppState, request: RawRequest) -> Reply {
     }
     let mut reply = into_reply(encoded, &request_id);
     reply.stream = stream.map(|messages| {
-        Box::pin(futures_util::StreamExt::map(messages, |message| {
-            Ok(Bytes::from(protocol::eventstream::encode(&message)))
-        })) as ByteStream
+        use futures_util::StreamExt;
+        let initial = Bytes::from(protocol::eventstream::initial_response());
+        Box::pin(
+            futures_util::stream::once(std::future::ready(Ok(initial))).chain(
+                messages.map(|message| Ok(Bytes::from(protocol::eventstream::encode(&message)))),
+            ),
+        ) as ByteStream
     });
     reply
 }

@@ -348,6 +348,11 @@ async fn a_session_times_out_with_aws_exception_in_the_stream() {
     };
     assert_eq!(updates, 1, "one empty update in 1.2 s");
     assert!(error.is_session_timeout_exception(), "{error:?}");
+    use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata;
+    assert_eq!(
+        error.message(),
+        Some("The Live Tail session has timed out after being open for 1.2 seconds.")
+    );
     server.stop().await;
 }
 
@@ -410,6 +415,10 @@ async fn the_answer_is_an_event_stream_of_framed_json_messages() {
         let chunk = response.chunk().await.unwrap().expect("stream open");
         buffer.extend_from_slice(&chunk);
     };
+    // awsJson event streams open with an initial response (botocore requires it).
+    let initial = next().await;
+    assert_eq!(initial.header(":event-type"), Some("initial-response"));
+    assert_eq!(initial.payload, b"{}");
     let start = next().await;
     assert_eq!(start.header(":message-type"), Some("event"));
     assert_eq!(start.header(":event-type"), Some("sessionStart"));

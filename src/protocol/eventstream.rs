@@ -60,6 +60,20 @@ pub fn encode(message: &StreamMessage) -> Vec<u8> {
     }
 }
 
+/// The first message of an awsJson event stream: the operation's non-stream output members
+/// (none for StartLiveTail, so `{}`). botocore refuses a stream that does not open with it;
+/// the Rust SDK takes it if present.
+pub fn initial_response() -> Vec<u8> {
+    frame(
+        &[
+            (":message-type", "event"),
+            (":event-type", "initial-response"),
+            (":content-type", "application/json"),
+        ],
+        b"{}",
+    )
+}
+
 /// Frames a message from string headers and a payload. Header names longer than 255 bytes and
 /// values longer than 65,535 bytes are cut, as the format cannot carry them (ours never are).
 pub fn frame(headers: &[(&str, &str)], payload: &[u8]) -> Vec<u8> {

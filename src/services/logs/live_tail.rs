@@ -200,6 +200,7 @@ pub async fn start_live_tail(
         subscription,
         identifiers,
         deadline: now + session_limit,
+        limit_text: describe_limit(session_limit),
         next_heartbeat: now + UPDATE_INTERVAL,
         window: SamplingWindow::new(now),
         done: false,
@@ -262,10 +263,21 @@ struct Session {
     subscription: TailSubscription,
     identifiers: HashMap<String, String>,
     deadline: Instant,
+    /// The session limit as the timeout's message says it ("3 hours").
+    limit_text: String,
     next_heartbeat: Instant,
     window: SamplingWindow,
     done: bool,
     _slot: SessionSlot,
+}
+
+fn describe_limit(limit: Duration) -> String {
+    let secs = limit.as_secs();
+    if secs >= 3600 && secs % 3600 == 0 && limit.subsec_nanos() == 0 {
+        format!("{} hours", secs / 3600)
+    } else {
+        format!("{:.1} seconds", limit.as_secs_f64())
+    }
 }
 
 /// A burst is gathered into one update up to this many events (AWS's own update size).
@@ -285,9 +297,10 @@ impl Session {
                     self.done = true;
                     return Some(StreamMessage::Exception {
                         exception_type: "SessionTimeoutException",
-                        message: "The Live Tail session has timed out after being open for \
-                                  three hours."
-                            .into(),
+                        message: format!(
+                            "The Live Tail session has timed out after being open for {}.",
+                            self.limit_text
+                        ),
                     });
                 }
                 _ = tokio::time::sleep_until(self.next_heartbeat) => {
@@ -390,6 +403,12 @@ mod tests {
         window.roll(window.started + UPDATE_INTERVAL);
         assert!(!window.sampled);
         assert_eq!(window.admit(events(10)).len(), 10);
+    }
+
+    #[test]
+    fn the_timeout_message_names_the_limit() {
+        assert_eq!(describe_limit(SESSION_LIMIT), "3 hours");
+        assert_eq!(describe_limit(Duration::from_millis(2500)), "2.5 seconds");
     }
 
     #[test]
