@@ -86,9 +86,9 @@ impl TailSelection {
     fn wants_stream(&self, batch: &LiveBatch) -> bool {
         batch.account_id == self.account_id
             && batch.region == self.region
-            && self.group_names.iter().any(|g| *g == batch.group_name)
+            && self.group_names.contains(&batch.group_name)
             && (self.stream_names.is_empty() && self.stream_name_prefixes.is_empty()
-                || self.stream_names.iter().any(|s| *s == batch.stream_name)
+                || self.stream_names.contains(&batch.stream_name)
                 || self
                     .stream_name_prefixes
                     .iter()

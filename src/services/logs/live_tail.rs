@@ -273,7 +273,7 @@ struct Session {
 
 fn describe_limit(limit: Duration) -> String {
     let secs = limit.as_secs();
-    if secs >= 3600 && secs % 3600 == 0 && limit.subsec_nanos() == 0 {
+    if secs >= 3600 && secs.is_multiple_of(3600) && limit.subsec_nanos() == 0 {
         format!("{} hours", secs / 3600)
     } else {
         format!("{:.1} seconds", limit.as_secs_f64())
