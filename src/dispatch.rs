@@ -405,7 +405,10 @@ fn source_ip(headers: &HeaderMap, remote: SocketAddr) -> String {
 }
 
 /// Undoes `Content-Encoding: gzip` (the models mark PutMetricData for request compression).
-fn decompress(headers: &HeaderMap, body: &Bytes) -> Result<Bytes, protocol::DecodeError> {
+pub(crate) fn decompress(
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Bytes, protocol::DecodeError> {
     match header(headers, "content-encoding").map(str::trim) {
         None | Some("") | Some("identity") => Ok(body.clone()),
         Some(encoding) if encoding.eq_ignore_ascii_case("gzip") => {

@@ -22,6 +22,7 @@ pub mod config;
 pub mod console;
 pub mod context;
 pub mod dispatch;
+pub mod otlp;
 pub mod protocol;
 pub mod server;
 pub mod services;

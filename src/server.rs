@@ -39,6 +39,10 @@ pub fn router(state: AppState) -> Router {
         .route("/_watchtrail/deliveries", get(list_deliveries))
         .route("/_watchtrail/alarms/evaluate", post(evaluate_alarms))
         .route("/_watchtrail/logs/tail", get(crate::console::tail))
+        // OpenTelemetry's OTLP/HTTP paths, as CloudWatch Logs serves /v1/logs.
+        .route("/v1/logs", post(crate::otlp::logs))
+        .route("/v1/traces", post(crate::otlp::traces))
+        .route("/v1/metrics", post(crate::otlp::unsupported))
         .route("/_watchtrail/console", get(console_page))
         .route("/_watchtrail/console/", get(console_page))
         .route("/_watchtrail/console/{*path}", get(console_page))
