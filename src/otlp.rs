@@ -229,27 +229,11 @@ pub async fn logs(
             "The x-aws-log-group and x-aws-log-stream headers are required.",
         );
     };
-    let decoded = match encoding {
-        Encoding::Protobuf => {
-            ExportLogsServiceRequest::decode(body.as_ref()).map_err(|e| e.to_string())
-        }
-        Encoding::Json => {
-            serde_json::from_slice::<ExportLogsServiceRequest>(&body).map_err(|e| e.to_string())
-        }
-    };
-    let export = match decoded {
-        Ok(export) => export,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                encoding,
-                INVALID_ARGUMENT,
-                format!("The request body is not a valid ExportLogsServiceRequest: {e}"),
-            )
-        }
-    };
     let ctx = context(&state, &headers, &path, query.as_deref(), &body, remote);
-    let mut events = events_of(&export, ctx.now_ms);
+    let mut events = match decode_logs(&body, encoding == Encoding::Json, ctx.now_ms) {
+        Ok(events) => events,
+        Err(message) => return error(StatusCode::BAD_REQUEST, encoding, INVALID_ARGUMENT, message),
+    };
     if events.is_empty() {
         return success(encoding, 0, None);
     }
@@ -406,6 +390,19 @@ fn rejected_counts(info: &Value, count: usize) -> (usize, usize, usize) {
     let too_new = index("tooNewLogEventStartIndex").map_or(0, |i| count.saturating_sub(i));
     let expired = index("expiredLogEventEndIndex").map_or(0, |i| (i + 1).saturating_sub(too_old));
     (too_old, too_new, expired)
+}
+
+/// An ExportLogsServiceRequest body (OTLP/JSON if `json`, else protobuf) → its events as
+/// (timestamp in ms, stored message). Public for the fuzz target: any bytes give events or an
+/// error, never a panic.
+pub fn decode_logs(body: &[u8], json: bool, now_ms: i64) -> Result<Vec<(i64, String)>, String> {
+    let export = if json {
+        serde_json::from_slice::<ExportLogsServiceRequest>(body).map_err(|e| e.to_string())
+    } else {
+        ExportLogsServiceRequest::decode(body).map_err(|e| e.to_string())
+    }
+    .map_err(|e| format!("The request body is not a valid ExportLogsServiceRequest: {e}"))?;
+    Ok(events_of(&export, now_ms))
 }
 
 /// Every log record of the export → (timestamp in ms, stored message).
