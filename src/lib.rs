@@ -23,6 +23,7 @@ pub mod console;
 pub mod context;
 pub mod dispatch;
 pub mod otlp;
+pub mod otlp_metrics;
 pub mod protocol;
 pub mod server;
 pub mod services;
@@ -113,6 +114,7 @@ pub async fn build(
         services,
         credentials,
         clock,
+        otlp_deltas: Default::default(),
     });
     Ok((state, writer))
 }

@@ -47,13 +47,13 @@ struct RpcStatus {
 }
 
 /// gRPC status codes used in the answers.
-const INVALID_ARGUMENT: i32 = 3;
+pub(crate) const INVALID_ARGUMENT: i32 = 3;
 const NOT_FOUND: i32 = 5;
 const UNIMPLEMENTED: i32 = 12;
-const INTERNAL: i32 = 13;
+pub(crate) const INTERNAL: i32 = 13;
 
 #[derive(Clone, Copy, PartialEq, Debug)]
-enum Encoding {
+pub(crate) enum Encoding {
     Protobuf,
     Json,
 }
@@ -85,7 +85,7 @@ impl Encoding {
     }
 }
 
-fn answer(status: StatusCode, encoding: Encoding, body: Vec<u8>) -> Response {
+pub(crate) fn answer(status: StatusCode, encoding: Encoding, body: Vec<u8>) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     response.headers_mut().insert(
@@ -95,7 +95,7 @@ fn answer(status: StatusCode, encoding: Encoding, body: Vec<u8>) -> Response {
     response
 }
 
-fn error(
+pub(crate) fn error(
     status: StatusCode,
     encoding: Encoding,
     code: i32,
@@ -115,7 +115,7 @@ fn error(
 }
 
 /// The body, decompressed, within `limit`; or the error answer.
-async fn read_body(
+pub(crate) async fn read_body(
     request: Request,
     limit: usize,
 ) -> Result<(HeaderMap, Bytes, Encoding, String, Option<String>), Response> {
@@ -161,7 +161,7 @@ async fn read_body(
 
 /// The caller's account and Region, from the SigV4 signature if there is one (as `dispatch`
 /// does for the AWS API), else the defaults.
-fn context(
+pub(crate) fn context(
     state: &AppState,
     headers: &HeaderMap,
     path: &str,
@@ -538,17 +538,6 @@ pub async fn traces(request: Request) -> Response {
         encoding,
         UNIMPLEMENTED,
         "Traces are not accepted: AWS X-Ray (the /v1/traces endpoint) is not emulated by watchtrail.",
-    )
-}
-
-/// Any other OTLP path (metrics until they are served).
-pub async fn unsupported(request: Request) -> Response {
-    let encoding = Encoding::of(request.headers()).unwrap_or(Encoding::Json);
-    error(
-        StatusCode::NOT_IMPLEMENTED,
-        encoding,
-        UNIMPLEMENTED,
-        format!("{} is not served by watchtrail.", request.uri().path()),
     )
 }
 

@@ -26,6 +26,8 @@ pub struct Inner {
     pub services: Services,
     pub credentials: Credentials,
     pub clock: SharedClock,
+    /// Last totals of OTLP cumulative sums, to put their changes (see `otlp_metrics`).
+    pub otlp_deltas: crate::otlp_metrics::Deltas,
 }
 
 pub type AppState = Arc<Inner>;
@@ -42,7 +44,7 @@ pub fn router(state: AppState) -> Router {
         // OpenTelemetry's OTLP/HTTP paths, as CloudWatch Logs serves /v1/logs.
         .route("/v1/logs", post(crate::otlp::logs))
         .route("/v1/traces", post(crate::otlp::traces))
-        .route("/v1/metrics", post(crate::otlp::unsupported))
+        .route("/v1/metrics", post(crate::otlp_metrics::metrics))
         .route("/_watchtrail/console", get(console_page))
         .route("/_watchtrail/console/", get(console_page))
         .route("/_watchtrail/console/{*path}", get(console_page))

@@ -267,3 +267,173 @@ async fn bad_requests_get_otlp_status_answers_and_the_server_keeps_serving() {
     assert_eq!((status, body), (200, json!({})));
     server.stop().await;
 }
+
+mod metrics {
+    use super::*;
+    use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+    use opentelemetry_proto::tonic::metrics::v1::{
+        metric, number_data_point, Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint,
+        ResourceMetrics, ScopeMetrics, Sum,
+    };
+
+    fn kv(key: &str, value: &str) -> KeyValue {
+        KeyValue {
+            key: key.into(),
+            value: text(value),
+            ..Default::default()
+        }
+    }
+
+    fn export(metrics: Vec<Metric>) -> Vec<u8> {
+        ExportMetricsServiceRequest {
+            resource_metrics: vec![ResourceMetrics {
+                resource: Some(Resource {
+                    attributes: vec![kv("service.namespace", "shop"), kv("service.name", "api")],
+                    ..Default::default()
+                }),
+                scope_metrics: vec![ScopeMetrics {
+                    metrics,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+        .encode_to_vec()
+    }
+
+    fn point(nanos: u64, value: f64) -> NumberDataPoint {
+        NumberDataPoint {
+            attributes: vec![kv("route", "/pay")],
+            start_time_unix_nano: 1,
+            time_unix_nano: nanos,
+            value: Some(number_data_point::Value::AsDouble(value)),
+            ..Default::default()
+        }
+    }
+
+    async fn post(server: &TestServer, body: Vec<u8>) {
+        let r = server
+            .post(
+                "/v1/metrics",
+                &[("content-type", "application/x-protobuf")],
+                body,
+            )
+            .await;
+        assert_eq!(r.status(), 200, "{:?}", r.text().await);
+    }
+
+    #[tokio::test]
+    async fn gauges_sums_and_histograms_become_cloudwatch_datapoints() {
+        let server = TestServer::start().await;
+        let minute = (now_ms() / 60_000 - 5) * 60_000;
+        let nanos = |ms: i64| ms as u64 * 1_000_000;
+        let gauge = |v| Metric {
+            name: "queue.depth".into(),
+            unit: "{items}".into(),
+            data: Some(metric::Data::Gauge(Gauge {
+                data_points: vec![point(nanos(minute + 1000), v)],
+            })),
+            ..Default::default()
+        };
+        let counter = |v| Metric {
+            name: "requests".into(),
+            data: Some(metric::Data::Sum(Sum {
+                data_points: vec![point(nanos(minute + 2000), v)],
+                aggregation_temporality: 2,
+                is_monotonic: true,
+            })),
+            ..Default::default()
+        };
+        let histogram = Metric {
+            name: "latency".into(),
+            unit: "ms".into(),
+            data: Some(metric::Data::Histogram(Histogram {
+                data_points: vec![HistogramDataPoint {
+                    attributes: vec![kv("route", "/pay")],
+                    time_unix_nano: nanos(minute + 3000),
+                    count: 4,
+                    sum: Some(100.0),
+                    min: Some(5.0),
+                    max: Some(60.0),
+                    bucket_counts: vec![1, 2, 1],
+                    explicit_bounds: vec![10.0, 50.0],
+                    ..Default::default()
+                }],
+                aggregation_temporality: 1,
+            })),
+            ..Default::default()
+        };
+        post(&server, export(vec![gauge(7.0), counter(100.0), histogram])).await;
+        // The cumulative total 100 was a baseline; 130 puts a change of 30.
+        post(&server, export(vec![counter(130.0)])).await;
+
+        let cw = server.cloudwatch().await;
+        let stats = |name: &'static str| {
+            let cw = cw.clone();
+            async move {
+                let out = cw
+                    .get_metric_statistics()
+                    .namespace("shop/api")
+                    .metric_name(name)
+                    .dimensions(
+                        aws_sdk_cloudwatch::types::Dimension::builder()
+                            .name("service.namespace")
+                            .value("shop")
+                            .build(),
+                    )
+                    .dimensions(
+                        aws_sdk_cloudwatch::types::Dimension::builder()
+                            .name("service.name")
+                            .value("api")
+                            .build(),
+                    )
+                    .dimensions(
+                        aws_sdk_cloudwatch::types::Dimension::builder()
+                            .name("route")
+                            .value("/pay")
+                            .build(),
+                    )
+                    .start_time(aws_smithy_types::DateTime::from_millis(minute))
+                    .end_time(aws_smithy_types::DateTime::from_millis(minute + 60_000))
+                    .period(60)
+                    .statistics(aws_sdk_cloudwatch::types::Statistic::Sum)
+                    .statistics(aws_sdk_cloudwatch::types::Statistic::SampleCount)
+                    .statistics(aws_sdk_cloudwatch::types::Statistic::Minimum)
+                    .statistics(aws_sdk_cloudwatch::types::Statistic::Maximum)
+                    .send()
+                    .await
+                    .unwrap();
+                let p = &out.datapoints()[0];
+                (
+                    p.sum().unwrap(),
+                    p.sample_count().unwrap(),
+                    p.minimum().unwrap(),
+                    p.maximum().unwrap(),
+                    p.unit().map(|u| u.as_str().to_string()),
+                )
+            }
+        };
+        assert_eq!(
+            stats("queue.depth").await,
+            (7.0, 1.0, 7.0, 7.0, Some("Count".into()))
+        );
+        assert_eq!(
+            stats("requests").await,
+            (30.0, 1.0, 30.0, 30.0, Some("None".into()))
+        );
+        assert_eq!(
+            stats("latency").await,
+            (100.0, 4.0, 5.0, 60.0, Some("Milliseconds".into()))
+        );
+        // Bad bodies are OTLP errors.
+        let r = server
+            .post(
+                "/v1/metrics",
+                &[("content-type", "application/json")],
+                "[1,",
+            )
+            .await;
+        assert_eq!(r.status(), 400);
+        server.stop().await;
+    }
+}
