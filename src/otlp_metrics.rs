@@ -11,7 +11,8 @@
 //!   monotonic the change since the previous point of the same series (the first point of a
 //!   series, or one after a reset, only sets the baseline), as the exporter does;
 //! - histogram → a statistic set (SampleCount = count, Sum, Minimum, Maximum; min and max taken
-//!   from the bucket bounds when the point carries none);
+//!   from the bucket bounds when the point carries none); a cumulative one puts the changes of
+//!   its count and sum since the previous point, after a baseline, like cumulative sums;
 //! - exponential histogram → Values and Counts at each bucket's midpoint (as the exporter's
 //!   newer versions send them), the zero bucket as 0;
 //! - summary → a statistic set from count and sum, min and max from the 0 and 1 quantiles.
@@ -233,9 +234,29 @@ pub fn metric_data(
                             let max = p.max.unwrap_or_else(|| {
                                 last.and_then(|i| bounds.get(i).copied()).unwrap_or(mean)
                             });
+                            // A cumulative histogram carries every sample since its start:
+                            // its count and sum are put as changes (min and max stay as they
+                            // are, having no change to take), as the EMF exporter does.
+                            let (count, sum) = if h.aggregation_temporality == CUMULATIVE {
+                                let key = format!(
+                                    "{account}\u{0}{ns}\u{0}{}\u{0}{:?}",
+                                    m.name,
+                                    dimensions(resource, &p.attributes)
+                                );
+                                let start = p.start_time_unix_nano;
+                                let count =
+                                    deltas.delta(format!("{key}#count"), start, p.count as f64);
+                                let sum = deltas.delta(format!("{key}#sum"), start, sum);
+                                match (count, sum) {
+                                    (Some(count), Some(sum)) if count > 0.0 => (count, sum),
+                                    _ => continue,
+                                }
+                            } else {
+                                (p.count as f64, sum)
+                            };
                             let mut item = base(&p.attributes, p.time_unix_nano);
                             item["StatisticValues"] = json!({
-                                "SampleCount": p.count as f64,
+                                "SampleCount": count,
                                 "Sum": sum,
                                 "Minimum": min.min(max),
                                 "Maximum": max.max(min),

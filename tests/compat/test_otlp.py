@@ -64,3 +64,47 @@ def test_python_sdk_traces_are_refused_cleanly(endpoint):
         pass
     assert results == [SpanExportResult.FAILURE]
     provider.shutdown()
+
+
+def test_python_sdk_metrics_become_cloudwatch_metrics(endpoint):
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+    reader = PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=f"{endpoint}/v1/metrics"),
+                                           export_interval_millis=3_600_000)
+    provider = MeterProvider(resource=Resource.create({"service.name": "cart", "service.namespace": "shop"}),
+                             metric_readers=[reader])
+    meter = provider.get_meter("cart.metrics")
+    orders = meter.create_counter("orders", unit="{order}")
+    latency = meter.create_histogram("checkout.latency", unit="ms")
+    orders.add(2, {"region": "eu"})
+    latency.record(10, {"region": "eu"})
+    # Both are cumulative: the first export sets their baselines, the next puts the changes.
+    provider.force_flush()
+    orders.add(3, {"region": "eu"})
+    latency.record(40, {"region": "eu"})
+    latency.record(60, {"region": "eu"})
+    provider.force_flush()
+    # Shutdown exports once more: a counter change of 0, and no histogram samples.
+    provider.shutdown()
+
+    cw = make_client(endpoint, "cloudwatch")
+    listed = cw.list_metrics(Namespace="shop/cart")["Metrics"]
+    assert sorted(m["MetricName"] for m in listed) == ["checkout.latency", "orders"]
+    dims = {d["Name"]: d["Value"] for d in listed[0]["Dimensions"]}
+    assert dims["region"] == "eu" and dims["service.name"] == "cart" and dims["service.namespace"] == "shop"
+    import datetime as dt
+    now = dt.datetime.now(dt.timezone.utc)
+
+    def stats(name):
+        metric = next(m for m in listed if m["MetricName"] == name)
+        out = cw.get_metric_statistics(Namespace="shop/cart", MetricName=name, Dimensions=metric["Dimensions"],
+                                       StartTime=now - dt.timedelta(minutes=10), EndTime=now + dt.timedelta(minutes=1),
+                                       Period=3600, Statistics=["Sum", "SampleCount", "Minimum", "Maximum"])
+        [p] = out["Datapoints"]
+        return p["Sum"], p["SampleCount"], p["Minimum"], p["Maximum"], p.get("Unit")
+
+    assert stats("orders") == (3.0, 2.0, 0.0, 3.0, "Count")
+    # Min and max are the histogram's own (since its start): 10 and 60.
+    assert stats("checkout.latency") == (100.0, 2.0, 10.0, 60.0, "Milliseconds")
