@@ -68,6 +68,15 @@ pub struct Config {
     )]
     pub live_tail_session_ms: u64,
 
+    /// UDP port of a StatsD listener (the CloudWatch agent's StatsD input: metrics land in
+    /// namespace CWAgent). Off unless given.
+    #[arg(long, env = "WATCHTRAIL_STATSD_PORT")]
+    pub statsd_port: Option<u16>,
+
+    /// How often the StatsD listener publishes what it aggregated (the agent's 60 s).
+    #[arg(long, env = "WATCHTRAIL_STATSD_FLUSH_MS", default_value_t = 60_000)]
+    pub statsd_flush_ms: u64,
+
     /// Log filter, e.g. `info`, `debug`, `watchtrail=trace`.
     #[arg(long, env = "WATCHTRAIL_LOG", default_value = "info")]
     pub log_level: String,
@@ -104,6 +113,8 @@ impl Config {
             trail_delivery_ms: 100,
             alarm_evaluation_ms: 5000,
             live_tail_session_ms: 10_800_000,
+            statsd_port: None,
+            statsd_flush_ms: 60_000,
             log_level: "warn".into(),
             command: None,
         }

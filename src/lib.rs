@@ -27,6 +27,7 @@ pub mod otlp_metrics;
 pub mod protocol;
 pub mod server;
 pub mod services;
+pub mod statsd;
 pub mod store;
 
 use std::future::Future;
@@ -115,6 +116,7 @@ pub async fn build(
         credentials,
         clock,
         otlp_deltas: Default::default(),
+        statsd: Default::default(),
     });
     Ok((state, writer))
 }
@@ -129,6 +131,20 @@ pub async fn serve(
 ) -> Result<(), StartError> {
     let (state, writer) = build(config, clock).await?;
     let app = server::router(state.clone());
+    // The StatsD listener exists only when asked for: nothing binds or runs otherwise.
+    let statsd_stop = tokio_util::sync::CancellationToken::new();
+    let statsd = match state.config.statsd_port {
+        Some(port) => Some(
+            statsd::start(
+                state.clone(),
+                port,
+                std::time::Duration::from_millis(state.config.statsd_flush_ms.max(10)),
+                statsd_stop.clone(),
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let live = state.services.logs.live().clone();
     let shutdown = async move {
         shutdown.await;
@@ -141,6 +157,11 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await?;
+    // The StatsD listener publishes its last interval while the store still takes writes.
+    statsd_stop.cancel();
+    if let Some(task) = statsd {
+        let _ = task.await;
+    }
     // The alarm evaluator stops before the store: a pass in progress finishes its commit.
     state.services.cloudwatch.shutdown().await;
     // EventBridge's tasks stop first: a delivery being written finishes before the store closes.

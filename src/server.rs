@@ -28,6 +28,8 @@ pub struct Inner {
     pub clock: SharedClock,
     /// Last totals of OTLP cumulative sums, to put their changes (see `otlp_metrics`).
     pub otlp_deltas: crate::otlp_metrics::Deltas,
+    /// The StatsD listener's counters (zero while it is off).
+    pub statsd: Arc<crate::statsd::StatsdStats>,
 }
 
 pub type AppState = Arc<Inner>;
@@ -96,6 +98,11 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
         "defaultRegion": state.config.default_region,
         "accounts": state.credentials.accounts(),
         "enforceSignatures": state.config.enforce_signatures,
+        "statsd": {
+            "enabled": state.config.statsd_port.is_some(),
+            "datagrams": state.statsd.datagrams.load(std::sync::atomic::Ordering::Relaxed),
+            "malformedDatagrams": state.statsd.malformed.load(std::sync::atomic::Ordering::Relaxed),
+        },
     }))
 }
 
