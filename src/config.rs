@@ -82,6 +82,23 @@ pub struct Config {
     /// request's headers or body, an idle keep-alive). 0 never closes one.
     #[arg(long, env = "WATCHTRAIL_IDLE_TIMEOUT_MS", default_value_t = 60_000)]
     pub idle_timeout_ms: u64,
+    /// How long a StartLiveTail session stays open before it ends with AWS's
+    /// SessionTimeoutException (AWS: three hours).
+    #[arg(
+        long,
+        env = "WATCHTRAIL_LIVE_TAIL_SESSION_MS",
+        default_value_t = 10_800_000
+    )]
+    pub live_tail_session_ms: u64,
+
+    /// UDP port of a StatsD listener (the CloudWatch agent's StatsD input: metrics land in
+    /// namespace CWAgent). Off unless given.
+    #[arg(long, env = "WATCHTRAIL_STATSD_PORT")]
+    pub statsd_port: Option<u16>,
+
+    /// How often the StatsD listener publishes what it aggregated (the agent's 60 s).
+    #[arg(long, env = "WATCHTRAIL_STATSD_FLUSH_MS", default_value_t = 60_000)]
+    pub statsd_flush_ms: u64,
 
     /// Log filter, e.g. `info`, `debug`, `watchtrail=trace`.
     #[arg(long, env = "WATCHTRAIL_LOG", default_value = "info")]
@@ -121,6 +138,9 @@ impl Config {
             alarm_evaluation_ms: 5000,
             max_connections: None,
             idle_timeout_ms: 60_000,
+            live_tail_session_ms: 10_800_000,
+            statsd_port: None,
+            statsd_flush_ms: 60_000,
             log_level: "warn".into(),
             command: None,
         }

@@ -17,7 +17,8 @@ use crate::context::RequestContext;
 use crate::protocol::detect::{detect, RequestSignals};
 use crate::protocol::{self, model, validate, Encoded, Protocol, ServiceId, WireError};
 use crate::server::AppState;
-use crate::services::ApiCall;
+use crate::services::logs::live_tail::MessageStream;
+use crate::services::{ApiCall, BoxError, Services};
 
 /// Largest request body accepted (after decompression), whatever the operation.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -41,7 +42,17 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: Vec<(&'static str, HeaderValue)>,
     pub body: Vec<u8>,
+    /// The body of an event-stream answer (StartLiveTail), sent after `body` (then empty).
+    pub stream: Option<ByteStream>,
 }
+
+/// Framed event-stream messages, ready for the connection.
+pub type ByteStream = std::pin::Pin<
+    Box<dyn futures_util::Stream<Item = Result<Bytes, std::convert::Infallible>> + Send>,
+>;
+
+/// The content type of event-stream answers.
+const EVENT_STREAM_CONTENT_TYPE: &str = "application/vnd.amazon.eventstream";
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -58,7 +69,7 @@ pub async fn handle(state: &AppState, request: RawRequest) -> Reply {
         protocol = tracing::field::Empty,
         account = tracing::field::Empty,
     );
-    let (service, protocol, encoded, operation) = process(state, &request, &request_id)
+    let (service, protocol, encoded, operation, stream) = process(state, &request, &request_id)
         .instrument(span.clone())
         .await;
     let status = encoded.status;
@@ -82,7 +93,17 @@ pub async fn handle(state: &AppState, request: RawRequest) -> Reply {
             "request"
         );
     }
-    into_reply(encoded, &request_id)
+    let mut reply = into_reply(encoded, &request_id);
+    reply.stream = stream.map(|messages| {
+        use futures_util::StreamExt;
+        let initial = Bytes::from(protocol::eventstream::initial_response());
+        Box::pin(
+            futures_util::stream::once(std::future::ready(Ok(initial))).chain(
+                messages.map(|message| Ok(Bytes::from(protocol::eventstream::encode(&message)))),
+            ),
+        ) as ByteStream
+    });
+    reply
 }
 
 fn into_reply(encoded: Encoded, request_id: &str) -> Reply {
@@ -103,6 +124,7 @@ fn into_reply(encoded: Encoded, request_id: &str) -> Reply {
         status: StatusCode::from_u16(encoded.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         headers,
         body: encoded.body,
+        stream: None,
     }
 }
 
@@ -153,12 +175,11 @@ pub fn unreadable_body(
     )
 }
 
-/// Returns (service, protocol, response, operation name) for logging.
-async fn process(
-    state: &AppState,
-    request: &RawRequest,
-    request_id: &str,
-) -> (ServiceId, Protocol, Encoded, String) {
+/// What [`process`] answers: (service, protocol, response, operation name) for logging, and the
+/// messages of an event-stream answer.
+type Processed = (ServiceId, Protocol, Encoded, String, Option<MessageStream>);
+
+async fn process(state: &AppState, request: &RawRequest, request_id: &str) -> Processed {
     let signing = sigv4::SigningInput {
         method: request.method.as_str(),
         path: &request.path,
@@ -184,6 +205,7 @@ async fn process(
                 protocol,
                 protocol::encode_error(service, protocol, &wire, request_id),
                 String::new(),
+                None,
             );
         }
     };
@@ -211,6 +233,7 @@ async fn process(
                 e.protocol,
                 protocol::encode_error(e.service, e.protocol, &wire, request_id),
                 String::new(),
+                None,
             );
         }
     };
@@ -228,6 +251,7 @@ async fn process(
             protocol,
             protocol::encode_error(service, protocol, &wire, request_id),
             operation.clone(),
+            None,
         )
     };
 
@@ -274,8 +298,25 @@ async fn process(
     };
 
     let mut input_document = None;
-    let outcome = execute(state, &ctx, &detected, request, &body, &mut input_document).await;
+    let mut stream = None;
+    let outcome = execute(
+        state,
+        &ctx,
+        &detected,
+        request,
+        &body,
+        &mut input_document,
+        &mut stream,
+    )
+    .await;
     let encoded = match &outcome {
+        // The answer's body is the stream; its first message follows these headers.
+        Ok(_) if stream.is_some() => Encoded {
+            status: 200,
+            content_type: EVENT_STREAM_CONTENT_TYPE,
+            headers: Vec::new(),
+            body: Vec::new(),
+        },
         Ok(output) => protocol::encode_output(service, protocol, &operation, output, request_id),
         Err(wire) => protocol::encode_error(service, protocol, wire, request_id),
     };
@@ -286,11 +327,12 @@ async fn process(
         request: input_document,
         outcome: outcome.map_err(|e| (e.code, e.message)),
     });
-    (service, protocol, encoded, operation)
+    (service, protocol, encoded, operation, stream)
 }
 
 /// Decode, validate and run the handler; the decoded input is left in `input_document` for
-/// the journal.
+/// the journal, and an event-stream answer's messages in `stream` (the document answered is
+/// then empty).
 async fn execute(
     state: &AppState,
     ctx: &RequestContext,
@@ -298,6 +340,7 @@ async fn execute(
     request: &RawRequest,
     body: &[u8],
     input_document: &mut Option<serde_json::Value>,
+    stream: &mut Option<MessageStream>,
 ) -> Result<serde_json::Value, WireError> {
     let (service, protocol, operation) = (
         detected.service,
@@ -335,21 +378,29 @@ async fn execute(
             return Err(validate::to_wire(service, &violations));
         }
     }
+    if Services::is_stream(service, operation) {
+        let started = state
+            .services
+            .start_stream(service, ctx, operation, document)
+            .await
+            .ok_or_else(unknown)?;
+        *stream = Some(started.map_err(|e| service_error(service, operation, e))?);
+        return Ok(serde_json::Value::Object(Default::default()));
+    }
     let call = state
         .services
         .call(service, ctx, operation, document)
         .ok_or_else(unknown)?;
-    match call.await {
-        Ok(output) => Ok(output),
-        Err(e) if e.is_internal() => {
-            tracing::error!(error = %e, service = service.name(), operation, "internal error");
-            Err(WireError::internal(service))
-        }
-        Err(e) => Err(
-            WireError::from_model(service, e.error_shape(), e.to_string())
-                .with_members(e.error_members()),
-        ),
+    call.await.map_err(|e| service_error(service, operation, e))
+}
+
+/// A handler's error → the model's error shape, or the generic internal error (logged).
+fn service_error(service: ServiceId, operation: &str, e: BoxError) -> WireError {
+    if e.is_internal() {
+        tracing::error!(error = %e, service = service.name(), operation, "internal error");
+        return WireError::internal(service);
     }
+    WireError::from_model(service, e.error_shape(), e.to_string()).with_members(e.error_members())
 }
 
 fn enforce(
@@ -427,7 +478,10 @@ fn source_ip(headers: &HeaderMap, remote: SocketAddr) -> String {
 }
 
 /// Undoes `Content-Encoding: gzip` (the models mark PutMetricData for request compression).
-fn decompress(headers: &HeaderMap, body: &Bytes) -> Result<Bytes, protocol::DecodeError> {
+pub(crate) fn decompress(
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Bytes, protocol::DecodeError> {
     match header(headers, "content-encoding").map(str::trim) {
         None | Some("") | Some("identity") => Ok(body.clone()),
         Some(encoding) if encoding.eq_ignore_ascii_case("gzip") => {

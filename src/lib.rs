@@ -26,9 +26,12 @@ pub mod console;
 pub mod context;
 pub mod dispatch;
 pub mod listener;
+pub mod otlp;
+pub mod otlp_metrics;
 pub mod protocol;
 pub mod server;
 pub mod services;
+pub mod statsd;
 pub mod store;
 
 use std::future::Future;
@@ -85,7 +88,10 @@ pub async fn build(
         clock.clone(),
         std::time::Duration::from_millis(config.alarm_evaluation_ms.max(10)),
     );
-    let logs = services::logs::Logs::new(db.clone(), clock.clone(), cloudwatch.publisher());
+    let logs = services::logs::Logs::new(db.clone(), clock.clone(), cloudwatch.publisher())
+        .with_live_tail_session_limit(std::time::Duration::from_millis(
+            config.live_tail_session_ms.max(1),
+        ));
     let log_deliverer = logs.deliverer();
     let services = services::Services {
         cloudwatch,
@@ -116,6 +122,8 @@ pub async fn build(
         services,
         credentials,
         clock,
+        otlp_deltas: Default::default(),
+        statsd: Default::default(),
     });
     Ok((state, writer))
 }
@@ -134,6 +142,20 @@ pub async fn serve(
     let idle = (config.idle_timeout_ms > 0).then(|| Duration::from_millis(config.idle_timeout_ms));
     let (state, writer) = build(config, clock).await?;
     let app = server::router(state.clone());
+    // The StatsD listener exists only when asked for: nothing binds or runs otherwise.
+    let statsd_stop = tokio_util::sync::CancellationToken::new();
+    let statsd = match state.config.statsd_port {
+        Some(port) => Some(
+            statsd::start(
+                state.clone(),
+                port,
+                std::time::Duration::from_millis(state.config.statsd_flush_ms.max(10)),
+                statsd_stop.clone(),
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let live = state.services.logs.live().clone();
     let shutdown = async move {
         shutdown.await;
@@ -148,6 +170,11 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await?;
+    // The StatsD listener publishes its last interval while the store still takes writes.
+    statsd_stop.cancel();
+    if let Some(task) = statsd {
+        let _ = task.await;
+    }
     // The alarm evaluator stops before the store: a pass in progress finishes its commit.
     state.services.cloudwatch.shutdown().await;
     // EventBridge's tasks stop first: a delivery being written finishes before the store closes.

@@ -26,6 +26,10 @@ pub struct Inner {
     pub services: Services,
     pub credentials: Credentials,
     pub clock: SharedClock,
+    /// Last totals of OTLP cumulative sums, to put their changes (see `otlp_metrics`).
+    pub otlp_deltas: crate::otlp_metrics::Deltas,
+    /// The StatsD listener's counters (zero while it is off).
+    pub statsd: Arc<crate::statsd::StatsdStats>,
 }
 
 pub type AppState = Arc<Inner>;
@@ -46,6 +50,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/_watchtrail/health", get(health))
         .merge(guarded)
+        // OpenTelemetry's OTLP/HTTP paths, as CloudWatch Logs serves /v1/logs.
+        .route("/v1/logs", post(crate::otlp::logs))
+        .route("/v1/traces", post(crate::otlp::traces))
+        .route("/v1/metrics", post(crate::otlp_metrics::metrics))
         .route("/_watchtrail/console", get(console_page))
         .route("/_watchtrail/console/", get(console_page))
         .route("/_watchtrail/console/{*path}", get(console_page))
@@ -97,6 +105,11 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
         "defaultRegion": state.config.default_region,
         "accounts": state.credentials.accounts(),
         "enforceSignatures": state.config.enforce_signatures,
+        "statsd": {
+            "enabled": state.config.statsd_port.is_some(),
+            "datagrams": state.statsd.datagrams.load(std::sync::atomic::Ordering::Relaxed),
+            "malformedDatagrams": state.statsd.malformed.load(std::sync::atomic::Ordering::Relaxed),
+        },
     }))
 }
 
@@ -210,8 +223,13 @@ async fn aws(
     into_response(dispatch::handle(&state, raw).await)
 }
 
+/// An event-stream answer (StartLiveTail) streams its messages; any other is one body.
 fn into_response(reply: dispatch::Reply) -> Response {
-    let mut response = Response::new(Body::from(reply.body));
+    let body = match reply.stream {
+        Some(stream) => Body::from_stream(stream),
+        None => Body::from(reply.body),
+    };
+    let mut response = Response::new(body);
     *response.status_mut() = reply.status;
     let headers = response.headers_mut();
     for (name, value) in reply.headers {

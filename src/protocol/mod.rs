@@ -15,6 +15,7 @@
 pub mod cbor;
 pub mod detect;
 pub mod error;
+pub mod eventstream;
 pub mod json;
 pub mod model;
 pub mod path;

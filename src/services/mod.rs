@@ -106,6 +106,30 @@ impl Services {
         }
     }
 
+    /// Operations answered with an event stream rather than a document; `None` for the others.
+    pub async fn start_stream(
+        &self,
+        service: ServiceId,
+        ctx: &RequestContext,
+        operation: &str,
+        input: Value,
+    ) -> Option<Result<logs::live_tail::MessageStream, BoxError>> {
+        match (service, operation) {
+            (ServiceId::Logs, "StartLiveTail") => Some(
+                self.logs
+                    .start_live_tail(ctx, input)
+                    .await
+                    .map_err(|e| Box::new(e) as BoxError),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Whether `operation` answers an event stream (see [`Services::start_stream`]).
+    pub fn is_stream(service: ServiceId, operation: &str) -> bool {
+        matches!((service, operation), (ServiceId::Logs, "StartLiveTail"))
+    }
+
     /// Hands a finished call to the journal. Must not block the request path.
     pub fn record_call(&self, call: ApiCall) {
         self.cloudtrail.record(call);

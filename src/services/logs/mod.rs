@@ -11,6 +11,7 @@ pub mod filter_pattern;
 pub mod groups;
 pub mod insights;
 pub mod live;
+pub mod live_tail;
 pub mod metric_filters;
 pub mod queries;
 pub mod repo;
@@ -76,6 +77,10 @@ pub struct Logs {
     repo: repo::LogsRepo,
     publisher: MetricPublisher,
     live: live::LiveTail,
+    /// Open StartLiveTail sessions, for AWS's concurrency quota.
+    sessions: std::sync::Arc<live_tail::Sessions>,
+    /// How long a StartLiveTail session may stay open (AWS: three hours).
+    session_limit: Duration,
 }
 
 impl Logs {
@@ -97,7 +102,33 @@ impl Logs {
             repo,
             publisher,
             live: live::LiveTail::default(),
+            sessions: Default::default(),
+            session_limit: live_tail::SESSION_LIMIT,
         }
+    }
+
+    /// Shortens (or lengthens) StartLiveTail's session limit; tests use seconds, not hours.
+    pub fn with_live_tail_session_limit(mut self, limit: Duration) -> Self {
+        self.session_limit = limit;
+        self
+    }
+
+    /// StartLiveTail: validates and opens a session whose messages the protocol layer frames
+    /// as an event stream.
+    pub async fn start_live_tail(
+        &self,
+        ctx: &RequestContext,
+        input: Value,
+    ) -> Result<live_tail::MessageStream> {
+        live_tail::start_live_tail(
+            &self.repo,
+            &self.live,
+            &self.sessions,
+            self.session_limit,
+            ctx,
+            input,
+        )
+        .await
     }
 
     pub fn deliverer(&self) -> LogDeliverer {
