@@ -7,7 +7,7 @@ deliveries, a CloudTrail trail and some deletions), opens each console view in h
 chromium at 1280x800, waits until the view shows its data, and writes an 800 px wide,
 256-colour PNG per view.
 
-    cd /work/main
+    # from the repository root
     WATCHTRAIL_CONSOLE_DIR=$PWD/assets/console .venv/bin/python scripts/console_screenshots.py [BINARY]
 
 The binary is the first argument, else $WATCHTRAIL_BIN, else target/debug/watchtrail. The
