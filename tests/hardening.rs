@@ -114,35 +114,24 @@ async fn counts_aws_rejects_are_refused_and_never_stored() {
         assert_eq!(err.message(), Some(message));
     }
     // Nothing was stored: the statistics of the minute have no datapoint at all.
-    let stats = cw
-        .get_metric_statistics()
-        .namespace("App")
-        .metric_name("Hits")
-        .start_time(DateTime::from_secs_f64(now - 60.0))
-        .end_time(DateTime::from_secs_f64(now + 60.0))
-        .period(60)
-        .statistics(Statistic::SampleCount)
-        .statistics(Statistic::Sum)
-        .statistics(Statistic::Average)
-        .send()
-        .await
-        .unwrap();
+    // The minute's SampleCount, Sum and Average.
+    let minute_stats = || {
+        cw.get_metric_statistics()
+            .namespace("App")
+            .metric_name("Hits")
+            .start_time(DateTime::from_secs_f64(now - 60.0))
+            .end_time(DateTime::from_secs_f64(now + 60.0))
+            .period(60)
+            .statistics(Statistic::SampleCount)
+            .statistics(Statistic::Sum)
+            .statistics(Statistic::Average)
+            .send()
+    };
+    let stats = minute_stats().await.unwrap();
     assert!(stats.datapoints().is_empty());
     // The largest count AWS takes answers every statistic.
     put(vec![2f64.powi(360)]).send().await.unwrap();
-    let stats = cw
-        .get_metric_statistics()
-        .namespace("App")
-        .metric_name("Hits")
-        .start_time(DateTime::from_secs_f64(now - 60.0))
-        .end_time(DateTime::from_secs_f64(now + 60.0))
-        .period(60)
-        .statistics(Statistic::SampleCount)
-        .statistics(Statistic::Sum)
-        .statistics(Statistic::Average)
-        .send()
-        .await
-        .unwrap();
+    let stats = minute_stats().await.unwrap();
     let point = &stats.datapoints()[0];
     assert_eq!(point.sample_count(), Some(2f64.powi(360)));
     assert_eq!(point.sum(), Some(2f64.powi(360)));
