@@ -157,20 +157,17 @@ fn secure(headers: &mut HeaderMap) {
     );
 }
 
-async fn load(name: &str) -> Option<Vec<u8>> {
-    if let Some(dir) = std::env::var_os("WATCHTRAIL_CONSOLE_DIR") {
-        // Only names from the embedded list, so the override can never reach outside the folder.
-        if FILES.iter().any(|(n, _)| *n == name) {
-            return tokio::fs::read(std::path::Path::new(&dir).join(name))
-                .await
-                .ok();
-        }
-        return None;
+/// The file's bytes: embedded ones are served without a copy.
+async fn load(name: &str) -> Option<bytes::Bytes> {
+    // Only names from the embedded list, so the override can never reach outside its folder.
+    let embedded = FILES.iter().find(|(n, _)| *n == name)?.1;
+    match std::env::var_os("WATCHTRAIL_CONSOLE_DIR") {
+        Some(dir) => tokio::fs::read(std::path::Path::new(&dir).join(name))
+            .await
+            .ok()
+            .map(bytes::Bytes::from),
+        None => Some(bytes::Bytes::from_static(embedded)),
     }
-    FILES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, bytes)| bytes.to_vec())
 }
 
 /// `GET /_watchtrail/logs/tail`: the query names what to tail.
