@@ -172,7 +172,8 @@ class Wire:
         self.responses.append(response_dict)
 
 
-def make_client(endpoint, service, protocol=None, access_key=ACCESS_KEY, validate=True, region=REGION, **config):
+def make_client(endpoint, service, protocol=None, access_key=ACCESS_KEY, validate=True, region=REGION,
+                secret_key=SECRET_KEY, **config):
     """A botocore client for `service` against watchtrail, forced to `protocol` if given.
 
     `client.wire` records the requests sent and the raw responses received, and
@@ -184,7 +185,7 @@ def make_client(endpoint, service, protocol=None, access_key=ACCESS_KEY, validat
         region_name=region,
         endpoint_url=endpoint,
         aws_access_key_id=access_key,
-        aws_secret_access_key=SECRET_KEY,
+        aws_secret_access_key=secret_key,
         config=Config(
             parameter_validation=validate,
             retries={"max_attempts": 1, "mode": "standard"},
@@ -282,11 +283,7 @@ def browser(tmp_path_factory):
 @pytest.fixture
 def console(browser, endpoint, request):
     """The console for one test: a screenshot at the end, and no browser-console errors allowed."""
-    from console_support import Console
+    from console_support import console_view
 
-    view = Console(browser, endpoint, request.node.name.replace("/", "_").replace("[", "-").replace("]", ""))
-    view.browser_errors()  # drop what earlier tests left
-    yield view
-    view.screenshot("end")
-    errors = view.browser_errors()
-    assert not errors, f"the page logged errors: {errors}"
+    with console_view(browser, endpoint, request) as view:
+        yield view

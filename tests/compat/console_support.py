@@ -4,6 +4,7 @@
 keeps a screenshot of every test under target/console-screenshots/, and fails the test if the
 page logged an error to the browser console.
 """
+import contextlib
 import os
 import shutil
 import time
@@ -152,6 +153,18 @@ class Console:
     @property
     def url(self):
         return self.driver.current_url
+
+
+@contextlib.contextmanager
+def console_view(browser, endpoint, request):
+    """A Console for one pytest test on `endpoint`: a screenshot at its end, and it fails if the
+    page logged an error to the browser console."""
+    view = Console(browser, endpoint, request.node.name.replace("/", "_").replace("[", "-").replace("]", ""))
+    view.browser_errors()  # drop what earlier tests left
+    yield view
+    view.screenshot("end")
+    errors = view.browser_errors()
+    assert not errors, f"the page logged errors: {errors}"
 
 
 def wait_until(predicate, timeout=10, interval=0.1):

@@ -10,12 +10,10 @@ import json
 import time
 from urllib.parse import quote
 
-import boto3
 import pytest
-from botocore.config import Config
 
-from conftest import REGION, make_client, reset_server, running_server
-from console_support import Console
+from conftest import make_client, reset_server, running_server
+from console_support import console_view
 
 ALICE_KEY = "AKIAALICE"
 ALICE_SECRET = "alice-secret"
@@ -56,23 +54,15 @@ def reset(enforced):
 
 
 def alice(url, service):
-    """A boto3 client signing as alice (conftest's make_client signs with the secret 'test')."""
-    return boto3.client(
-        service, endpoint_url=url, region_name=REGION,
-        aws_access_key_id=ALICE_KEY, aws_secret_access_key=ALICE_SECRET,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30),
-    )
+    """A boto3 client signing as alice."""
+    return make_client(url, service, access_key=ALICE_KEY, secret_key=ALICE_SECRET)
 
 
 @pytest.fixture
 def page(browser, enforced, request):
     """conftest's `console`, on this module's server."""
-    view = Console(browser, enforced, request.node.name.replace("/", "_").replace("[", "-").replace("]", ""))
-    view.browser_errors()  # drop what earlier tests left
-    yield view
-    view.screenshot("end")
-    errors = view.browser_errors()
-    assert not errors, f"the page logged errors: {errors}"
+    with console_view(browser, enforced, request) as view:
+        yield view
 
 
 def dialog_open(page):
